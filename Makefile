@@ -1,0 +1,73 @@
+# Relais: `make run` sets up and starts everything; `make test` runs every test.
+# Each step is a file target, so a second run only redoes what changed.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RASA := $(BIN)/rasa
+PIP := $(PY) -m pip
+PIN := -c requirements/constraints.txt -c requirements/lock.txt
+
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONWARNINGS := ignore
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+export PYTHONPATH := $(CURDIR)
+
+DB := directory/relais.db
+DOMAIN_OUT := bot/domain/responses.yml
+MODEL := models/relais.tar.gz
+TRAIN_INPUTS := config.yml $(shell find nlu bot/data bot/domain -name '*.yml' -o -name '*.py' 2>/dev/null) $(DOMAIN_OUT)
+RASA_DATA := --config config.yml --domain bot/domain --data nlu bot/data
+
+.PHONY: run test venv db domain train validate test-stories pytest bench lock clean
+
+run: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL)
+	$(PY) -m bot
+
+test: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL) validate test-stories pytest
+
+venv: $(VENV)/.installed
+db: $(DB)
+domain: $(DOMAIN_OUT)
+train: $(MODEL)
+
+# Rasa 3.6 declares Python <3.11: rasa and rasa-sdk go in without their own
+# dependency metadata, then their dependencies and ours come from the pinned
+# lists (see README, "Dependencies").
+$(VENV)/.installed: requirements/*.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --no-deps --ignore-requires-python -r requirements/rasa.txt
+	$(PIP) install --quiet $(PIN) -r requirements/rasa-deps.txt -r requirements/app.txt
+	touch $@
+
+$(DB): $(VENV)/.installed $(wildcard directory/seed/*) $(wildcard directory/*.py)
+	$(PY) -m directory build --db $@
+
+$(DOMAIN_OUT): $(VENV)/.installed $(DB) $(wildcard bot/responses/*.yml) bot/render.py
+	$(PY) -m bot.render --db $(DB) --out $@
+
+$(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
+	$(RASA) train $(RASA_DATA) --out models --fixed-model-name relais --num-threads 2
+
+validate: $(VENV)/.installed $(DOMAIN_OUT)
+	$(RASA) data validate $(RASA_DATA) --fail-on-warnings --max-history 3
+
+test-stories: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --no-plot --out results/core
+
+pytest: $(VENV)/.installed $(DB) $(MODEL)
+	$(PY) -m pytest -q tests
+
+bench: $(VENV)/.installed $(DB) $(MODEL)
+	$(PY) -m tests.bench
+
+# Refresh the full pin set after changing requirements/*.txt (needs the registry).
+lock: $(VENV)/.installed
+	{ head -n 2 requirements/lock.txt; $(PIP) freeze --exclude rasa --exclude rasa-sdk; } > requirements/lock.new
+	mv requirements/lock.new requirements/lock.txt
+
+clean:
+	rm -rf $(VENV) models results .rasa $(DB) $(DOMAIN_OUT)

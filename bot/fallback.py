@@ -1,0 +1,46 @@
+"""Answers the web server gives by itself when the Rasa server cannot answer.
+
+They are the bot's own rendered responses (`bot/domain/responses.yml`, built
+from the directory), so even a degraded answer carries the same, sourced
+numbers: 112 / 101 first, then the helplines.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from bot.render import DEFAULT_OUT, variant_language
+
+NOTICE = {
+    "fr": "Le service de conversation ne répond pas pour le moment. Voici les numéros utiles :",
+    "nl": "De chatdienst antwoordt op dit moment niet. Hier zijn de nuttige nummers:",
+    "en": "The chat service is not answering right now. Here are the numbers you may need:",
+}
+
+
+@lru_cache(maxsize=4)
+def _responses(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["responses"]
+
+
+def response_text(name: str, lang: Optional[str], path: Path = DEFAULT_OUT) -> str:
+    """The text of response `name` in `lang` (the unconditioned variant otherwise)."""
+    variants = _responses(path)[name]
+    for variant in variants:
+        if variant.get("condition") and variant_language(variant) == lang:
+            return variant["text"]
+    return next(v["text"] for v in variants if not v.get("condition"))
+
+
+def degraded_messages(lang: Optional[str], path: Path = DEFAULT_OUT) -> list[dict]:
+    """The messages sent when Rasa is down: a notice, danger numbers, helplines."""
+    lang = lang if lang in NOTICE else "en"
+    return [
+        {"text": NOTICE[lang]},
+        {"text": response_text("utter_danger", lang, path)},
+        {"text": response_text("utter_helpline", lang, path)},
+    ]

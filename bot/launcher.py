@@ -1,0 +1,230 @@
+"""Start and supervise the whole Relais stack: `python -m bot`.
+
+Three child processes, each in its own process group:
+  actions  the rasa-sdk action server      (RELAIS_ACTIONS_HOST:PORT, /health)
+  rasa     the Rasa server, REST channel   (RELAIS_RASA_HOST:PORT, /status)
+  web      the aiohttp web server          (RELAIS_WEB_HOST:PORT, /health)
+
+Before starting, it makes sure the directory database is present and current
+(rebuilding it from the seed when it can) and that a trained model exists.
+It waits for each part to answer, prints one line saying where to open the
+chat, and then watches: a child that dies is reported (name, exit code or
+signal) and restarted, at most MAX_RESTARTS times in RESTART_WINDOW seconds;
+past that the launcher stops everything and exits non-zero. Ctrl-C or
+SIGTERM stops all children cleanly; children also get SIGKILL from the
+kernel if the launcher itself is killed (PR_SET_PDEATHSIG), so none is
+left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import secrets
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from aiohttp import ClientSession, ClientTimeout
+
+from bot import settings as settings_mod
+from bot.settings import ROOT, Settings
+
+MAX_RESTARTS = 3
+RESTART_WINDOW = 300.0
+STOP_GRACE = 10.0
+READY_TIMEOUT = {"actions": 60.0, "rasa": 180.0, "web": 30.0}
+QUIET_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "PYTHONWARNINGS": "ignore",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+
+def say(message: str) -> None:
+    print(f"[relais] {message}", flush=True)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: own process group, SIGKILL when the launcher dies."""
+    os.setpgrp()
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list
+    health_url: str
+    env: dict
+    process: Optional[asyncio.subprocess.Process] = None
+    deaths: list = field(default_factory=list)
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            *self.argv, env=self.env, cwd=str(ROOT), preexec_fn=_die_with_parent
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def stop(self) -> None:
+        if not self.running:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            await asyncio.wait_for(self.process.wait(), STOP_GRACE)
+        except asyncio.TimeoutError:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            await self.process.wait()
+
+    def describe_exit(self) -> str:
+        code = self.process.returncode if self.process else None
+        if code is None:
+            return "is running"
+        if code < 0:
+            try:
+                return f"was killed by signal {signal.Signals(-code).name}"
+            except ValueError:
+                return f"was killed by signal {-code}"
+        return f"exited with code {code}"
+
+
+def children(cfg: Settings) -> list:
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(ROOT), "RELAIS_RASA_TOKEN": cfg.rasa_token,
+           "RELAIS_ACTION_URL": f"{cfg.actions_url}/webhook", "RELAIS_DB": str(cfg.db_path)}
+    return [
+        Child("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(cfg.actions_port)],
+              f"{cfg.actions_url}/health", {**env, "SANIC_HOST": cfg.actions_host}),
+        Child("rasa", [str(bin_dir / "rasa"), "run", "--model", str(cfg.model_path), "--enable-api",
+                       "--auth-token", cfg.rasa_token, "--interface", cfg.rasa_host, "--port", str(cfg.rasa_port),
+                       "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
+              f"{cfg.rasa_url}/status?token={cfg.rasa_token}", env),
+        Child("web", [sys.executable, "-m", "bot.webserver"], f"{cfg.web_url}/health", env),
+    ]
+
+
+def prepare(cfg: Settings) -> None:
+    """Directory database current (rebuilt from seed if needed), model present."""
+    from directory.build import build, is_current
+
+    if not is_current(cfg.db_path):
+        state = "missing" if not cfg.db_path.exists() else "out of date or unreadable"
+        say(f"directory database {cfg.db_path} is {state}: rebuilding it from the seed files")
+        build(cfg.db_path)
+    if not cfg.model_path.exists():
+        raise SystemExit(f"[relais] no trained model at {cfg.model_path}: run `make run` (it trains one)")
+
+
+async def wait_ready(http: ClientSession, child: Child) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT[child.name]
+    while time.monotonic() < deadline:
+        if not child.running:
+            raise RuntimeError(f"{child.name} {child.describe_exit()} while starting")
+        try:
+            async with http.get(child.health_url, timeout=ClientTimeout(total=2)) as resp:
+                if resp.status == 200 or child.name == "web":  # web's /health reports the others
+                    return
+        except (OSError, asyncio.TimeoutError):
+            pass
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"{child.name} did not answer at {child.health_url.split('?')[0]} "
+                       f"within {READY_TIMEOUT[child.name]:.0f} s")
+
+
+class Supervisor:
+    def __init__(self, cfg: Settings):
+        self.cfg = cfg
+        self.children = children(cfg)
+        self.stopping = asyncio.Event()
+
+    async def start_all(self, http: ClientSession) -> None:
+        for child in self.children:
+            say(f"starting {child.name}")
+            await child.start()
+            await wait_ready(http, child)
+            say(f"{child.name} is ready")
+
+    async def stop_all(self) -> None:
+        for child in reversed(self.children):
+            await child.stop()
+
+    async def watch(self, http: ClientSession) -> int:
+        """Restart children that die; returns the exit code of the launcher."""
+        while not self.stopping.is_set():
+            waits = {asyncio.ensure_future(c.process.wait()): c for c in self.children}
+            stop = asyncio.ensure_future(self.stopping.wait())
+            done, _ = await asyncio.wait([stop, *waits], return_when=asyncio.FIRST_COMPLETED)
+            for task in [stop, *waits]:
+                if task not in done:
+                    task.cancel()
+            if self.stopping.is_set():
+                return 0
+            for task in done:
+                child = waits.get(task)
+                if child is None:
+                    continue
+                say(f"{child.name} {child.describe_exit()}")
+                now = time.monotonic()
+                child.deaths = [t for t in child.deaths if now - t < RESTART_WINDOW] + [now]
+                if len(child.deaths) > MAX_RESTARTS:
+                    say(f"{child.name} died {len(child.deaths)} times in {RESTART_WINDOW:.0f} s: stopping Relais")
+                    return 1
+                say(f"restarting {child.name} ({len(child.deaths)}/{MAX_RESTARTS})")
+                await asyncio.sleep(min(2 ** len(child.deaths), 10))
+                try:
+                    await child.start()
+                    await wait_ready(http, child)
+                    say(f"{child.name} is ready again")
+                except RuntimeError as err:
+                    say(str(err))
+        return 0
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        async with ClientSession() as http:
+            try:
+                starting = asyncio.ensure_future(self.start_all(http))
+                stop = asyncio.ensure_future(self.stopping.wait())
+                await asyncio.wait([starting, stop], return_when=asyncio.FIRST_COMPLETED)
+                if self.stopping.is_set():
+                    starting.cancel()
+                    return 0
+                stop.cancel()
+                starting.result()
+                say(f"Relais is ready: open {self.cfg.web_url}/ in your browser (Ctrl-C to stop)")
+                return await self.watch(http)
+            except RuntimeError as err:
+                say(f"could not start: {err}")
+                return 1
+            finally:
+                say("stopping")
+                await self.stop_all()
+                say("stopped")
+
+
+def main() -> int:
+    os.environ.setdefault("RELAIS_RASA_TOKEN", secrets.token_urlsafe(24))
+    cfg = settings_mod.load()
+    prepare(cfg)
+    return asyncio.run(Supervisor(cfg).run())

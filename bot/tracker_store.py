@@ -1,0 +1,77 @@
+"""An in-memory tracker store that forgets conversations.
+
+Rasa's `InMemoryTrackerStore` keeps every conversation until the server
+stops. Relais must not become a record of who said what, so this store drops
+a conversation once it has been idle for `RELAIS_CONVERSATION_TTL` seconds
+(default 1800, the session expiry of the domain) and caps the number kept at
+`RELAIS_MAX_CONVERSATIONS` (default 10000, oldest dropped first). Nothing is
+written to disk. Configured in `bot/endpoints.yml`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from typing import Any, Dict, Iterable, Optional, Text
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+DEFAULT_TTL = 1800.0
+DEFAULT_MAX = 10000
+
+
+class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
+    """In-memory conversations, dropped after a period without messages."""
+
+    def __init__(
+        self,
+        domain: Domain,
+        event_broker: Optional[EventBroker] = None,
+        ttl: Optional[float] = None,
+        max_conversations: Optional[int] = None,
+        **kwargs: Dict[Text, Any],
+    ) -> None:
+        kwargs.pop("host", None)
+        super().__init__(domain, event_broker, **kwargs)
+        self.ttl = float(ttl if ttl is not None else os.environ.get("RELAIS_CONVERSATION_TTL", DEFAULT_TTL))
+        self.max_conversations = int(
+            max_conversations if max_conversations is not None
+            else os.environ.get("RELAIS_MAX_CONVERSATIONS", DEFAULT_MAX)
+        )
+        self.store: "OrderedDict[Text, Text]" = OrderedDict()
+        self._touched: Dict[Text, float] = {}
+
+    def expire(self, now: Optional[float] = None) -> int:
+        """Drop idle conversations and any beyond the cap; returns how many."""
+        now = time.monotonic() if now is None else now
+        dropped = 0
+        for sender_id in list(self.store.keys()):
+            if now - self._touched.get(sender_id, now) > self.ttl or len(self.store) > self.max_conversations:
+                self.store.pop(sender_id, None)
+                self._touched.pop(sender_id, None)
+                dropped += 1
+            else:
+                break  # ordered oldest first: the rest are newer
+        return dropped
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        self.store.move_to_end(tracker.sender_id)
+        self._touched[tracker.sender_id] = time.monotonic()
+        self.expire()
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        self.expire()
+        return await super().retrieve(sender_id)
+
+    async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        self.expire()
+        return await super().retrieve_full_tracker(sender_id)
+
+    async def keys(self) -> Iterable[Text]:
+        self.expire()
+        return list(self.store.keys())

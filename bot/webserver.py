@@ -1,0 +1,264 @@
+"""The Relais web server (aiohttp): the chat page, its JSON API and health.
+
+Routes:
+  GET  /            the chat page (bot/static/)
+  POST /api/chat    {"session", "message", "lang"?, "location"?} -> {"messages", "lang"}
+  GET  /health      state of each part of the stack
+
+`/api/chat` validates its input (clear 4xx JSON errors), forwards the message
+to Rasa's REST channel with the page's language and location as metadata,
+and returns the bot's messages with the conversation's language. When Rasa
+cannot answer it still returns 200 with `"degraded": true` and the emergency
+numbers and helplines. It logs no message text and keeps no conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from aiohttp import ClientSession, ClientTimeout, web
+
+from bot import fallback, settings as settings_mod
+from bot.settings import Settings
+
+log = logging.getLogger("relais.web")
+
+STATIC = Path(__file__).with_name("static")
+MAX_BODY = 16 * 1024  # bytes; a chat message is at most MAX_MESSAGE characters
+MAX_MESSAGE = 2000
+LANGS = ("fr", "nl", "en")
+SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
+}
+SETTINGS: web.AppKey = web.AppKey("settings", Settings)
+HTTP: web.AppKey = web.AppKey("http", ClientSession)
+
+
+class ApiError(Exception):
+    """A client error answered as JSON: {"error": {"code", "message"}}."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+@web.middleware
+async def errors_and_headers(request: web.Request, handler) -> web.StreamResponse:
+    """JSON errors on the API, security headers on every response."""
+    try:
+        response = await handler(request)
+    except ApiError as err:
+        response = error_response(err.status, err.code, err.message)
+    except web.HTTPException as exc:
+        if exc.status >= 400:
+            code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.status, "http_error")
+            response = error_response(exc.status, code, exc.reason)
+        else:
+            response = exc
+    except Exception:  # never a traceback to the client
+        log.exception("unexpected error on %s", request.path)
+        response = error_response(500, "internal_error", "Something went wrong on our side.")
+    response.headers.update(SECURITY_HEADERS)
+    if request.path.startswith("/api/") or request.path == "/health":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def read_json_object(request: web.Request) -> dict:
+    """The request body as a JSON object, or an ApiError saying what is wrong."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ApiError(413, "body_too_large", f"The request body is larger than {MAX_BODY} bytes.")
+    try:
+        raw = await request.content.read(MAX_BODY + 1)
+    except (ConnectionError, asyncio.IncompleteReadError):
+        raise ApiError(400, "incomplete_body", "The request body could not be read.") from None
+    if len(raw) > MAX_BODY:
+        raise ApiError(413, "body_too_large", f"The request body is larger than {MAX_BODY} bytes.")
+    if not raw.strip():
+        raise ApiError(400, "empty_body", "The request body is empty; send a JSON object.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_encoding", "The request body is not valid UTF-8.") from None
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    return body
+
+
+def parse_chat(body: dict) -> dict:
+    """Validate a chat request; returns session, message, lang, location."""
+    session = body.get("session")
+    if not isinstance(session, str) or not SESSION_RE.match(session):
+        raise ApiError(400, "invalid_session", "`session` must be 8-64 letters, digits, '-' or '_'.")
+    message = body.get("message")
+    if not isinstance(message, str):
+        raise ApiError(400, "invalid_message", "`message` must be a string.")
+    message = CONTROL_RE.sub(" ", message).strip()
+    if not message:
+        raise ApiError(400, "empty_message", "The message is empty.")
+    if len(message) > MAX_MESSAGE:
+        raise ApiError(413, "message_too_long", f"The message is longer than {MAX_MESSAGE} characters.")
+    lang = body.get("lang")
+    if lang is not None and lang not in LANGS:
+        raise ApiError(400, "invalid_lang", "`lang` must be one of fr, nl, en.")
+    location = body.get("location")
+    if location is not None:
+        location = parse_location(location)
+    return {"session": session, "message": message, "lang": lang, "location": location}
+
+
+def parse_location(value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise ApiError(400, "invalid_location", "`location` must be {\"lat\": number, \"lon\": number}.")
+    lat, lon = value.get("lat"), value.get("lon")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lat, lon)):
+        raise ApiError(400, "invalid_location", "`location` must be {\"lat\": number, \"lon\": number}.")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ApiError(400, "invalid_location", "`location` is not a point on Earth.")
+    return {"lat": float(lat), "lon": float(lon)}
+
+
+def to_page_message(rasa_message: dict) -> dict:
+    out: dict = {"text": rasa_message.get("text") or ""}
+    buttons = rasa_message.get("buttons")
+    if buttons:
+        out["buttons"] = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]
+    if rasa_message.get("custom") is not None:
+        out["custom"] = rasa_message["custom"]
+    return out
+
+
+async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
+    """The bot's messages for this chat turn, or None when Rasa cannot answer."""
+    cfg = app[SETTINGS]
+    metadata = {k: v for k, v in (("language", chat["lang"]), ("location", chat["location"])) if v}
+    payload = {"sender": chat["session"], "message": chat["message"], "metadata": metadata}
+    try:
+        async with app[HTTP].post(
+            f"{cfg.rasa_url}/webhooks/rest/webhook", json=payload, timeout=ClientTimeout(total=cfg.rasa_timeout)
+        ) as resp:
+            if resp.status != 200:
+                log.warning("rasa answered HTTP %s", resp.status)
+                return None
+            messages = await resp.json()
+            return messages if isinstance(messages, list) else None
+    except (OSError, asyncio.TimeoutError, ValueError) as err:
+        log.warning("rasa unreachable: %s", type(err).__name__)
+        return None
+
+
+async def conversation_language(app: web.Application, session: str) -> Optional[str]:
+    cfg = app[SETTINGS]
+    try:
+        async with app[HTTP].get(
+            f"{cfg.rasa_url}/conversations/{session}/tracker",
+            params={"include_events": "NONE", "token": cfg.rasa_token},
+            timeout=ClientTimeout(total=2),
+        ) as resp:
+            if resp.status != 200:
+                return None
+            tracker = await resp.json()
+    except (OSError, asyncio.TimeoutError, ValueError):
+        return None
+    lang = (tracker.get("slots") or {}).get("language")
+    return lang if lang in LANGS else None
+
+
+async def chat(request: web.Request) -> web.Response:
+    chat_turn = parse_chat(await read_json_object(request))
+    messages = await ask_rasa(request.app, chat_turn)
+    if messages is None:
+        lang = chat_turn["lang"]
+        return web.json_response(
+            {"messages": fallback.degraded_messages(lang), "lang": lang or "en", "degraded": True}
+        )
+    lang = await conversation_language(request.app, chat_turn["session"]) or chat_turn["lang"]
+    return web.json_response({"messages": [to_page_message(m) for m in messages], "lang": lang})
+
+
+async def probe(app: web.Application, url: str, params: Optional[dict] = None) -> str:
+    try:
+        async with app[HTTP].get(url, params=params, timeout=ClientTimeout(total=2)) as resp:
+            return "ok" if resp.status == 200 else f"http {resp.status}"
+    except (OSError, asyncio.TimeoutError):
+        return "down"
+
+
+def directory_state(db_path: Path) -> str:
+    from directory.facts import Directory
+
+    try:
+        directory = Directory(db_path)
+        try:
+            return "ok" if directory.service("emerg_112") else "incomplete"
+        finally:
+            directory.close()
+    except Exception:
+        return "unavailable"
+
+
+async def health(request: web.Request) -> web.Response:
+    cfg = request.app[SETTINGS]
+    rasa, actions = await asyncio.gather(
+        probe(request.app, f"{cfg.rasa_url}/status", {"token": cfg.rasa_token}),
+        probe(request.app, f"{cfg.actions_url}/health"),
+    )
+    parts = {"web": "ok", "rasa": rasa, "actions": actions, "directory": directory_state(cfg.db_path)}
+    healthy = all(v == "ok" for v in parts.values())
+    return web.json_response({"status": "ok" if healthy else "degraded", "parts": parts},
+                             status=200 if healthy else 503)
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+async def _client(app: web.Application):
+    app[HTTP] = ClientSession()
+    yield
+    await app[HTTP].close()
+
+
+def create_app(cfg: Optional[Settings] = None) -> web.Application:
+    app = web.Application(middlewares=[errors_and_headers], client_max_size=MAX_BODY)
+    app[SETTINGS] = cfg or settings_mod.load()
+    app.cleanup_ctx.append(_client)
+    app.router.add_get("/", index)
+    app.router.add_post("/api/chat", chat)
+    app.router.add_get("/health", health)
+    app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
+    cfg = settings_mod.load()
+    web.run_app(create_app(cfg), host=cfg.web_host, port=cfg.web_port, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()

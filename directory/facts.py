@@ -1,0 +1,79 @@
+"""Read facts about services from the directory database.
+
+One source of truth: the bot's responses, the actions and the web server ask
+here for a service's phone number, its localized texts and how sure we are.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from directory.build import DEFAULT_DB
+
+LANGUAGES = ("fr", "nl", "en")
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    names: dict
+    category: str
+    phone: str
+    phone_note: str
+    confidence: str
+    checked: str
+    source_urls: str
+    texts: dict = field(default_factory=dict)  # {(field, lang): text}
+
+    def name(self, lang: str) -> str:
+        """The name in `lang`, else the first name the service has."""
+        return self.names.get(lang) or next((n for n in self.names.values() if n), self.id)
+
+    def text(self, field_name: str, lang: str) -> Optional[str]:
+        return self.texts.get((field_name, lang))
+
+
+class Directory:
+    """Read-only access to a built directory database."""
+
+    def __init__(self, db_path: Path | str = DEFAULT_DB):
+        self.path = Path(db_path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"directory database not found: {self.path} (run `make db`)")
+        self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def service(self, service_id: str) -> Optional[Service]:
+        row = self._conn.execute("select * from services where id = ?", (service_id,)).fetchone()
+        if row is None:
+            return None
+        texts = {
+            (t["field"], t["lang"]): t["text"]
+            for t in self._conn.execute(
+                "select field, lang, text from service_texts where service_id = ?", (service_id,)
+            )
+        }
+        return Service(
+            id=row["id"],
+            names={lang: row[f"name_{lang}"] for lang in LANGUAGES},
+            category=row["category"],
+            phone=row["phone"],
+            phone_note=row["phone_note"],
+            confidence=row["confidence"],
+            checked=row["checked"],
+            source_urls=row["source_urls"],
+            texts=texts,
+        )
+
+    def phones(self) -> set[str]:
+        """Every dialable number in the directory, digits only."""
+        return {
+            "".join(ch for ch in r[0] if ch.isdigit())
+            for r in self._conn.execute("select phone from services where phone != ''")
+        }

@@ -1,0 +1,1 @@
+"""Importers that turn sourced source data into the directory's seed files."""

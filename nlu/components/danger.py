@@ -1,0 +1,73 @@
+"""Rasa NLU component: a per-language danger lexicon checked on every message.
+
+The intent classifier is trained on many ways of saying "I am in danger now",
+but a statistical model can miss a phrasing it has never seen. This component
+runs after it and before the FallbackClassifier: when the folded message
+matches a pattern of `danger_lexicon.yml` (any language, since the language
+of a short panicked message is often unclear), the intent becomes `danger`
+with confidence 1.0, and the rules answer 112 / 101 first.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from nlu.components.text import fold
+
+LEXICON = Path(__file__).with_name("danger_lexicon.yml")
+DANGER_INTENT = "danger"
+
+
+@lru_cache(maxsize=1)
+def patterns() -> tuple:
+    """The compiled patterns of all languages."""
+    data = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))["danger_patterns"]
+    return tuple(re.compile(p) for entries in data.values() for p in entries)
+
+
+def matching_pattern(text: Optional[str]) -> Optional[str]:
+    """The first lexicon pattern that the folded text matches, or None."""
+    folded = fold(text or "")
+    if not folded:
+        return None
+    for pattern in patterns():
+        if pattern.search(folded):
+            return pattern.pattern
+    return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class DangerLexicon(GraphComponent):
+    """Overrides the intent with `danger` when the lexicon matches."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "DangerLexicon":
+        patterns()  # fail at start-up, not on a user's message, if the lexicon is broken
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            if not matching_pattern(message.get(TEXT)):
+                continue
+            danger = {"name": DANGER_INTENT, "confidence": 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != DANGER_INTENT]
+            message.set(INTENT, danger, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [danger, *ranking], add_to_output=True)
+        return messages

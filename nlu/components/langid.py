@@ -1,0 +1,126 @@
+"""Offline language identification for short chat messages (fr / nl / en).
+
+A multinomial naive Bayes over folded words and character trigrams, trained on
+the project's own NLU examples plus a list of common words per language. It
+is small (a few thousand counts), needs no download, and answers in well under
+a millisecond. On a message it cannot judge ("ok", "112", an emoji) it says
+so by returning no language, so that the conversation keeps the previous one.
+
+Explicit requests ("in English please", "en français", "Nederlands aub") win
+over the statistics: a short message that names a language selects it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from nlu.components.text import fold, words
+
+LANGUAGES = ("fr", "nl", "en")
+
+# Words that name a language, in any of the three languages, folded.
+LANGUAGE_NAMES = {
+    "fr": {"francais", "french", "frans", "franse"},
+    "nl": {"nederlands", "neerlandais", "dutch", "vlaams", "flamand", "nederlandstalig"},
+    "en": {"english", "anglais", "engels"},
+}
+# Codes count only as a whole message ("nl"): "en" is also a French word.
+LANGUAGE_CODES = {"fr": "fr", "nl": "nl", "en": "en", "eng": "en"}
+# A message naming a language counts as a request only when it is this short.
+MAX_REQUEST_WORDS = 6
+
+
+@dataclass
+class Guess:
+    """A detected language with its posterior probability and why."""
+
+    language: str
+    confidence: float
+    reason: str  # "request" or "statistics"
+
+
+def features(text: str) -> list[str]:
+    """Word and character-trigram features of a text."""
+    feats: list[str] = []
+    for word in words(text):
+        if any(ch.isdigit() for ch in word):
+            continue
+        feats.append("w:" + word)
+        padded = f" {word} "
+        feats.extend("c:" + padded[i : i + 3] for i in range(len(padded) - 2))
+    return feats
+
+
+def requested_language(text: str) -> Optional[str]:
+    """The language a short message explicitly asks for, if any."""
+    tokens = words(text)
+    if not tokens or len(tokens) > MAX_REQUEST_WORDS:
+        return None
+    if len(tokens) == 1 and tokens[0] in LANGUAGE_CODES:
+        return LANGUAGE_CODES[tokens[0]]
+    named = {lang for lang, names in LANGUAGE_NAMES.items() if names & set(tokens)}
+    return named.pop() if len(named) == 1 else None
+
+
+@dataclass
+class LanguageModel:
+    """Naive Bayes counts per language; build with `fit`, use with `guess`."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    min_confidence: float = 0.85
+
+    @classmethod
+    def fit(cls, samples: Iterable[tuple[str, str]], min_confidence: float = 0.85) -> "LanguageModel":
+        """Learn from (text, language) pairs; other languages are ignored."""
+        counts: dict[str, Counter] = {lang: Counter() for lang in LANGUAGES}
+        for text, lang in samples:
+            if lang in counts:
+                counts[lang].update(features(text))
+        return cls({lang: dict(c) for lang, c in counts.items()}, min_confidence)
+
+    def to_dict(self) -> dict:
+        return {"counts": self.counts, "min_confidence": self.min_confidence}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LanguageModel":
+        return cls(data["counts"], data.get("min_confidence", 0.85))
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """Posterior per language (uniform prior); empty when nothing is known."""
+        vocabulary = set().union(*(c.keys() for c in self.counts.values())) if self.counts else set()
+        feats = [f for f in features(text) if f in vocabulary]
+        if not feats:
+            return {}
+        size = len(vocabulary)
+        scores = {}
+        for lang, table in self.counts.items():
+            total = sum(table.values())
+            scores[lang] = sum(math.log((table.get(f, 0) + 0.5) / (total + 0.5 * size)) for f in feats)
+        top = max(scores.values())
+        exp = {lang: math.exp(s - top) for lang, s in scores.items()}
+        norm = sum(exp.values())
+        return {lang: v / norm for lang, v in exp.items()}
+
+    def guess(self, text: str) -> Optional[Guess]:
+        """The language of `text`, or None when the message is too ambiguous."""
+        asked = requested_language(text)
+        if asked:
+            return Guess(asked, 1.0, "request")
+        probs = self.probabilities(text)
+        if not probs:
+            return None
+        lang, p = max(probs.items(), key=lambda kv: kv[1])
+        if p < self.min_confidence:
+            return None
+        return Guess(lang, p, "statistics")
+
+
+def supported(language: object) -> Optional[str]:
+    """Normalise a language code from metadata ("FR", "nl-BE") or None."""
+    if not isinstance(language, str):
+        return None
+    code = fold(language)[:2]
+    return code if code in LANGUAGES else None

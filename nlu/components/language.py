@@ -1,0 +1,143 @@
+"""Rasa NLU component that tags each message with a `language` entity.
+
+The `language` slot (domain: `from_entity`, `influence_conversation: false`)
+picks the FR/NL/EN variant of every response. This component decides that
+entity, in this order:
+
+1. an explicit request in the message ("in English please", "Nederlands aub");
+2. the language chosen in the web page, sent as message metadata
+   (`{"language": "fr"}`);
+3. the offline detector (`nlu.components.langid`), when it is confident.
+
+When none applies, no entity is set and the slot keeps its previous value.
+It runs inside the Rasa server, so language selection needs no action server.
+The detector learns from the NLU examples, whose intents carry
+`metadata: {language: xx}`, plus the common words in `common_words.yml`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, METADATA_INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+import rasa.shared.utils.io
+
+from nlu.components.langid import LanguageModel, supported
+
+COMMON_WORDS = Path(__file__).with_name("common_words.yml")
+ENTITY = "language"
+MODEL_FILE = "langid.json"
+
+
+def _training_samples(training_data: TrainingData) -> List[tuple]:
+    samples = []
+    for example in training_data.intent_examples:
+        metadata = example.get("metadata") or {}
+        intent_meta = metadata.get(METADATA_INTENT) or {}
+        lang = supported(intent_meta.get("language")) if isinstance(intent_meta, dict) else None
+        if lang:
+            samples.append((example.get(TEXT), lang))
+    common = yaml.safe_load(COMMON_WORDS.read_text(encoding="utf-8"))
+    for lang, text in common.items():
+        samples.extend((word, lang) for word in text.split())
+    return samples
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class LanguageDetector(GraphComponent, EntityExtractorMixin):
+    """Sets the `language` entity from request, page choice or detection."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"min_confidence": 0.85}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[LanguageModel] = None,
+    ) -> None:
+        self._config = config
+        self._storage = model_storage
+        self._resource = resource
+        self._model = model or LanguageModel(min_confidence=config["min_confidence"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LanguageDetector":
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self._model = LanguageModel.fit(_training_samples(training_data), self._config["min_confidence"])
+        with self._storage.write_to(self._resource) as path:
+            rasa.shared.utils.io.dump_obj_as_json_to_file(path / MODEL_FILE, self._model.to_dict())
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LanguageDetector":
+        try:
+            with model_storage.read_from(resource) as path:
+                data = rasa.shared.utils.io.read_json_file(path / MODEL_FILE)
+            return cls(config, model_storage, resource, LanguageModel.from_dict(data))
+        except (ValueError, FileNotFoundError):
+            return cls(config, model_storage, resource)
+
+    def language_of(self, message: Message) -> Optional[tuple]:
+        """(language, confidence) for a message, or None to keep the previous one."""
+        text = message.get(TEXT) or ""
+        guess = self._model.guess(text)
+        if guess and guess.reason == "request":
+            return guess.language, 1.0
+        metadata = message.get("metadata") or {}
+        chosen = supported(metadata.get("language")) if isinstance(metadata, dict) else None
+        if chosen:
+            return chosen, 1.0
+        if guess:
+            return guess.language, guess.confidence
+        return None
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            found = self.language_of(message)
+            if not found:
+                continue
+            language, confidence = found
+            text = message.get(TEXT) or ""
+            entities = [e for e in message.get(ENTITIES, []) if e.get("entity") != ENTITY]
+            entities.append(
+                {
+                    "entity": ENTITY,
+                    "value": language,
+                    "start": 0,
+                    "end": len(text),
+                    "confidence_entity": round(confidence, 3),
+                    "extractor": self.__class__.__name__,
+                }
+            )
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
