@@ -39,6 +39,7 @@ train: $(MODEL)
 # lists (see README, "Dependencies").
 $(VENV)/.installed: requirements/*.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	printf '[install]\nconstraint =\n    %s\n    %s\n' "$(CURDIR)/requirements/constraints.txt" "$(CURDIR)/requirements/lock.txt" > $(VENV)/pip.conf
 	$(PIP) install --quiet --no-deps --ignore-requires-python -r requirements/rasa.txt
 	$(PIP) install --quiet $(PIN) -r requirements/rasa-deps.txt -r requirements/app.txt
 	touch $@

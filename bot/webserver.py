@@ -233,8 +233,11 @@ async def health(request: web.Request) -> web.Response:
                              status=200 if healthy else 503)
 
 
-async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html")
+async def index(request: web.Request) -> web.Response:
+    from bot.page import render_page
+
+    return web.Response(text=render_page(request.app[SETTINGS].db_path), content_type="text/html",
+                        headers={"Cache-Control": "no-store"})
 
 
 async def _client(app: web.Application):

@@ -71,9 +71,10 @@ class Directory:
             texts=texts,
         )
 
+    def display_phones(self) -> set[str]:
+        """Every dialable number in the directory, as written ("0800 30 030")."""
+        return {r[0] for r in self._conn.execute("select phone from services where phone != ''")}
+
     def phones(self) -> set[str]:
         """Every dialable number in the directory, digits only."""
-        return {
-            "".join(ch for ch in r[0] if ch.isdigit())
-            for r in self._conn.execute("select phone from services where phone != ''")
-        }
+        return {"".join(ch for ch in p if ch.isdigit()) for p in self.display_phones()}

@@ -29,6 +29,8 @@ LANGUAGE_NAMES = {
 }
 # Codes count only as a whole message ("nl"): "en" is also a French word.
 LANGUAGE_CODES = {"fr": "fr", "nl": "nl", "en": "en", "eng": "en"}
+# A whole known word says more than its letters: it counts this many times.
+WORD_WEIGHT = 3
 # A message naming a language counts as a request only when it is this short.
 MAX_REQUEST_WORDS = 6
 
@@ -48,7 +50,7 @@ def features(text: str) -> list[str]:
     for word in words(text):
         if any(ch.isdigit() for ch in word):
             continue
-        feats.append("w:" + word)
+        feats.extend(["w:" + word] * WORD_WEIGHT)
         padded = f" {word} "
         feats.extend("c:" + padded[i : i + 3] for i in range(len(padded) - 2))
     return feats

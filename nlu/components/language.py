@@ -17,6 +17,7 @@ The detector learns from the NLU examples, whose intents carry
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
@@ -31,6 +32,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
+from nlu.components import langid, text as text_module
 from nlu.components.langid import LanguageModel, supported
 
 COMMON_WORDS = Path(__file__).with_name("common_words.yml")
@@ -59,6 +61,14 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"min_confidence": 0.85}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain when the word list or the detector's code changes, not only the data."""
+        digest = hashlib.sha256()
+        for path in (COMMON_WORDS, Path(langid.__file__), Path(text_module.__file__)):
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
 
     def __init__(
         self,

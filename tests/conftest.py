@@ -1,0 +1,150 @@
+"""Shared fixtures: free ports, a built directory, and the real running stack.
+
+`stack` starts `python -m bot` (the launcher: action server, Rasa server and
+web server, as a user would) on free loopback ports, waits for its ready
+line, and stops it with SIGTERM at the end of the test session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DB = ROOT / "directory" / "relais.db"
+MODEL = ROOT / "models" / "relais.tar.gz"
+READY_LINE = "Relais is ready"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post_json(url: str, body, timeout: float = 20.0, raw: bytes | None = None) -> tuple[int, object]:
+    data = raw if raw is not None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as err:
+        body_bytes = err.read()
+        try:
+            return err.code, json.loads(body_bytes)
+        except ValueError:
+            return err.code, body_bytes.decode("utf-8", "replace")
+
+
+def get_json(url: str, timeout: float = 10.0) -> tuple[int, object]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen
+    env: dict
+    output: list = field(default_factory=list)
+
+    @property
+    def web(self) -> str:
+        return f"http://127.0.0.1:{self.env['RELAIS_WEB_PORT']}"
+
+    @property
+    def rasa(self) -> str:
+        return f"http://127.0.0.1:{self.env['RELAIS_RASA_PORT']}"
+
+    @property
+    def actions(self) -> str:
+        return f"http://127.0.0.1:{self.env['RELAIS_ACTIONS_PORT']}"
+
+    def log(self) -> str:
+        return "".join(self.output)
+
+    def wait_for(self, text: str, timeout: float, after: int = 0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in "".join(self.output[after:]):
+                return True
+            if self.process.poll() is not None:
+                return False
+            time.sleep(0.2)
+        return False
+
+    def chat(self, session: str, message: str, lang: str | None = None, **extra) -> dict:
+        body = {"session": session, "message": message, **extra}
+        if lang:
+            body["lang"] = lang
+        status, reply = post_json(f"{self.web}/api/chat", body)
+        assert status == 200, reply
+        return reply
+
+
+def start_stack(extra_env: dict | None = None) -> Stack:
+    env = {
+        **os.environ,
+        "RELAIS_WEB_PORT": str(free_port()),
+        "RELAIS_RASA_PORT": str(free_port()),
+        "RELAIS_ACTIONS_PORT": str(free_port()),
+        **(extra_env or {}),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    stack = Stack(process, env)
+
+    def pump() -> None:
+        for line in process.stdout:
+            stack.output.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not stack.wait_for(READY_LINE, timeout=240):
+        stop_stack(stack)
+        raise RuntimeError("stack did not start:\n" + stack.log()[-5000:])
+    return stack
+
+
+def stop_stack(stack: Stack) -> int:
+    if stack.process.poll() is None:
+        stack.process.send_signal(signal.SIGTERM)
+        try:
+            stack.process.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.process.pid, signal.SIGKILL)
+            stack.process.wait()
+    return stack.process.returncode
+
+
+@pytest.fixture(scope="session")
+def stack():
+    if not MODEL.exists() or not DB.exists():
+        pytest.fail("run `make test` (it builds the directory and trains the model first)")
+    running = start_stack()
+    yield running
+    stop_stack(running)
+
+
+@pytest.fixture(scope="session")
+def directory():
+    from directory.facts import Directory
+
+    d = Directory(DB)
+    yield d
+    d.close()

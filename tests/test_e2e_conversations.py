@@ -1,0 +1,165 @@
+"""End to end: the real stack started by the launcher, spoken to over HTTP.
+
+Each test holds a conversation as the chat page does (POST /api/chat) or as
+the README's curl lines do (Rasa's REST channel), and checks what a user
+would read: the language of the answer and the numbers it gives first.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.conftest import get_json, post_json
+
+
+def session() -> str:
+    return uuid.uuid4().hex
+
+
+def texts(reply: dict) -> str:
+    return "\n".join(m["text"] for m in reply["messages"])
+
+
+def first_number(text: str, numbers: list[str]) -> str:
+    return min((n for n in numbers if n in text), key=text.index)
+
+
+@pytest.mark.parametrize(
+    "greeting, lang, marker",
+    [("bonjour", "fr", "Bonjour, je suis Relais"), ("hallo", "nl", "Hallo, ik ben Relais"),
+     ("hello", "en", "Hello, I am Relais")],
+)
+def test_rest_channel_answers_in_the_language_of_the_greeting(stack, greeting, lang, marker):
+    status, reply = post_json(f"{stack.rasa}/webhooks/rest/webhook", {"sender": session(), "message": greeting})
+    assert status == 200
+    assert marker in reply[0]["text"]
+    assert [b["title"] for b in reply[0]["buttons"]] == ["Français", "Nederlands", "English"]
+
+
+CONVERSATIONS = {
+    "fr": [
+        ("bonjour", "fr", "Bonjour"),
+        ("j'ai besoin de parler à quelqu'un", "fr", "0800 30 030"),
+        ("il est devant la porte avec un couteau", "fr", "112"),
+        ("merci", "fr", "Je vous en prie"),
+    ],
+    "nl": [
+        ("hallo", "nl", "Hallo"),
+        ("ik wil met iemand praten", "nl", "1712"),
+        ("hij staat voor de deur met een mes", "nl", "112"),
+        ("bedankt", "nl", "Graag gedaan"),
+    ],
+    "en": [
+        ("hello", "en", "Hello"),
+        ("I need to talk to someone", "en", "0800 30 030"),
+        ("he is at the door with a knife", "en", "112"),
+        ("thanks", "en", "You are welcome"),
+    ],
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "nl", "en"])
+def test_a_first_useful_conversation_through_the_chat_endpoint(stack, lang):
+    sid = session()
+    for message, expected_lang, expected_text in CONVERSATIONS[lang]:
+        reply = stack.chat(sid, message)
+        assert reply["lang"] == expected_lang, (message, reply)
+        assert expected_text in texts(reply), (message, reply)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["il est devant la porte avec un couteau", "au secours il va me tuer", "jsuis en danger", "AIDEZ MOI VITE",
+     "hij gaat me vermoorden", "ik ben in gevaar", "help me now", "he's gonna kill me", "im in danger"],
+)
+def test_danger_gets_112_first_then_101(stack, message):
+    sid = session()
+    stack.chat(sid, "hello")
+    stack.chat(sid, "what can you do?")
+    text = texts(stack.chat(sid, message))
+    assert first_number(text, ["112", "101", "0800 30 030", "1712"]) == "112"
+    assert "101" in text
+
+
+def test_helpline_depends_on_language(stack):
+    fr, nl, en = (texts(stack.chat(session(), m)) for m in
+                  ("je veux parler à quelqu'un", "ik wil met iemand praten", "I need to talk to someone"))
+    assert first_number(fr, ["0800 30 030", "1712"]) == "0800 30 030"
+    assert first_number(nl, ["0800 30 030", "1712"]) == "1712"
+    assert "0800 30 030" in en and "1712" in en
+    assert "9:00 to 19:00" in en and "9 h à 19 h" in fr and "werkdagen" in nl
+
+
+def test_language_switch_by_request_by_button_and_by_page(stack):
+    sid = session()
+    assert stack.chat(sid, "bonjour")["lang"] == "fr"
+    reply = stack.chat(sid, "in English please")
+    assert reply["lang"] == "en" and "continue in English" in texts(reply)
+    reply = stack.chat(sid, '/choose_language{"language":"nl"}')
+    assert reply["lang"] == "nl" and "Nederlands" in texts(reply)
+    # The page's choice wins over detection: an English word, a French answer.
+    reply = stack.chat(session(), "hello", lang="fr")
+    assert reply["lang"] == "fr" and "Bonjour" in texts(reply)
+
+
+def test_ambiguous_message_keeps_the_previous_language(stack):
+    sid = session()
+    stack.chat(sid, "hallo")
+    reply = stack.chat(sid, "ok")
+    assert reply["lang"] == "nl"
+
+
+def test_out_of_scope_is_polite_and_says_what_the_bot_does(stack):
+    reply = stack.chat(session(), "quel temps fera-t-il demain à Bruxelles ?")
+    assert reply["lang"] == "fr"
+    text = texts(reply)
+    assert "je ne peux pas aider" in text and "112" in text
+
+
+BAD_BODIES = [
+    (b"", 400, "empty_body"),
+    (b"   \n ", 400, "empty_body"),
+    (b"\xff\xfe\x00garbage", 400, "invalid_encoding"),
+    (b"not json at all", 400, "invalid_json"),
+    (b"[1, 2, 3]", 400, "invalid_json"),
+    (b'{"session": "abcdefgh", "message": ""}', 400, "empty_message"),
+    (b'{"session": "abcdefgh", "message": "   \\t "}', 400, "empty_message"),
+    (b'{"session": "abcdefgh", "message": 12}', 400, "invalid_message"),
+    (b'{"session": "x", "message": "hello"}', 400, "invalid_session"),
+    (b'{"session": "abcdefgh", "message": "hi", "lang": "de"}', 400, "invalid_lang"),
+    (b'{"session": "abcdefgh", "message": "hi", "location": {"lat": "a"}}', 400, "invalid_location"),
+    (b"a" * 100_000, 413, "body_too_large"),
+]
+
+
+@pytest.mark.parametrize("raw, status, code", BAD_BODIES, ids=[c for _, _, c in BAD_BODIES])
+def test_bad_input_gets_a_clear_json_error_and_the_stack_keeps_answering(stack, raw, status, code):
+    got_status, reply = post_json(f"{stack.web}/api/chat", None, raw=raw)
+    assert got_status == status, reply
+    assert reply["error"]["code"] == code and reply["error"]["message"]
+    assert "Bonjour" in texts(stack.chat(session(), "bonjour"))
+
+
+def test_long_message_within_limits_is_answered(stack):
+    reply = stack.chat(session(), "je suis perdue " * 120)
+    assert reply["messages"]
+
+
+def test_health_reports_every_part(stack):
+    status, health = get_json(f"{stack.web}/health")
+    assert status == 200
+    assert health["parts"] == {"web": "ok", "rasa": "ok", "actions": "ok", "directory": "ok"}
+
+
+def test_pages_carry_security_headers(stack):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{stack.web}/") as resp:
+        headers = resp.headers
+        page = resp.read().decode()
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "112" in page and "<script>" not in page

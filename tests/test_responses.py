@@ -1,0 +1,56 @@
+"""The bot's responses: rendered from the directory, every number sourced."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+import yaml
+
+from bot.render import RenderError, render
+from tests.conftest import ROOT
+
+PHONE_LIKE = re.compile(r"(?<![\d/])(?:0\d{1,3}(?: \d{2,3}){2,3}|1\d{2,3}(?: \d{3})?)(?![\d/])")
+
+
+@pytest.fixture(scope="module")
+def responses(directory):
+    return render(directory)
+
+
+def test_every_number_said_is_in_the_directory(responses, directory):
+    known = directory.display_phones()
+    for name, variants in responses.items():
+        for variant in variants:
+            for number in PHONE_LIKE.findall(variant["text"]):
+                assert number in known, f"{name}: {number} is not a directory number"
+
+
+def test_every_response_has_fr_nl_and_a_default(responses):
+    for name, variants in responses.items():
+        langs = [next((c["value"] for c in v.get("condition", [])), None) for v in variants]
+        assert sorted(l for l in langs if l) == ["fr", "nl"] and langs[-1] is None, name
+
+
+def test_danger_answers_give_112_first(responses):
+    for variant in responses["utter_danger"]:
+        text = variant["text"]
+        assert text.index("112") < text.index("101")
+        assert len(text) < 300
+
+
+def test_generated_domain_file_is_current(responses):
+    generated = yaml.safe_load((ROOT / "bot" / "domain" / "responses.yml").read_text())["responses"]
+    assert generated == responses
+
+
+def test_unknown_service_or_missing_number_fails_rendering(tmp_path, directory):
+    templates = tmp_path / "t"
+    templates.mkdir()
+    (templates / "a.yml").write_text('responses:\n  utter_x:\n    - text: "call {{phone:no_such_service}}"\n')
+    with pytest.raises(RenderError, match="unknown service"):
+        render(directory, templates)
+    (templates / "a.yml").write_text('responses:\n  utter_x:\n    - text: "call {{phone:eva_midi}}"\n')
+    with pytest.raises(RenderError, match="no confirmed phone"):
+        render(directory, templates)
