@@ -106,8 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         directory.close()
-    body = yaml.safe_dump({"version": "3.1", "responses": responses}, allow_unicode=True, sort_keys=False, width=1000)
-    args.out.write_text(HEADER + body, encoding="utf-8")
+    body = HEADER + yaml.safe_dump({"version": "3.1", "responses": responses}, allow_unicode=True,
+                                   sort_keys=False, width=1000)
+    if args.out.exists() and args.out.read_text(encoding="utf-8") == body:
+        print(f"{args.out} is up to date")  # left untouched, so the model is not retrained
+        return 0
+    args.out.write_text(body, encoding="utf-8")
     print(f"wrote {len(responses)} responses to {args.out}")
     return 0
 

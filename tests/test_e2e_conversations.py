@@ -71,7 +71,7 @@ def test_a_first_useful_conversation_through_the_chat_endpoint(stack, lang):
 
 @pytest.mark.parametrize(
     "message",
-    ["il est devant la porte avec un couteau", "au secours il va me tuer", "jsuis en danger", "AIDEZ MOI VITE",
+    ["il est devant la porte avec un couteau", "au secours il va me tuer", "jsuis en dangé il a 1 couto", "AIDEZ MOI VITE",
      "hij gaat me vermoorden", "ik ben in gevaar", "help me now", "he's gonna kill me", "im in danger"],
 )
 def test_danger_gets_112_first_then_101(stack, message):
