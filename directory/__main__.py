@@ -1,13 +1,20 @@
 """Command line over the directory library: `python -m directory COMMAND`.
 
-  build            build the database from the seed files (only if stale, unless --force)
-  import-services  refresh seed/services.csv from a research CSV
-  service ID       show one service's facts
+  build                    build the database from the seed files (only if stale, unless --force)
+  nearest                  nearest contact points to a place or coordinates
+  search TEXT              full-text search (names, keywords, numbers)
+  place TEXT               where a place is (gazetteer, then the geocoder)
+  service ID               one service's facts
+  stats                    what the database holds
+  import-afmps FILE        refresh seed/pharmacies*.csv from the AFMPS xlsx or its JSON compilation
+  import-all FOLDER        refresh every imported seed file from the research data folder
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,45 +22,138 @@ from pathlib import Path
 from directory.build import DEFAULT_DB, SEED, build, is_current
 
 
+def _print_json(value) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _place_or_point(args, directory) -> tuple:
+    if args.lat is not None and args.lon is not None:
+        return args.lat, args.lon, f"{args.lat}, {args.lon}"
+    from directory.geocoder import resolve_place
+
+    place = asyncio.run(resolve_place(directory, args.place or ""))
+    if not hasattr(place, "lat"):
+        raise SystemExit(f"unknown place {args.place!r} ({place.reason})")
+    return place.lat, place.lon, f"{place.name} ({place.precision}, {place.matched})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m directory", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="database file (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_build = sub.add_parser("build", help="build the database from the seed files")
-    p_build.add_argument("--db", type=Path, default=argparse.SUPPRESS)
-    p_build.add_argument("--force", action="store_true", help="rebuild even when current")
-    p_imp = sub.add_parser("import-services", help="refresh seed/services.csv from a research CSV")
-    p_imp.add_argument("source", type=Path)
-    p_imp.add_argument("--checked", default=date.today().isoformat(), help="date the sources were checked")
-    p_svc = sub.add_parser("service", help="show one service")
-    p_svc.add_argument("id")
+    p = sub.add_parser("build")
+    p.add_argument("--db", type=Path, default=argparse.SUPPRESS)
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--pharmacies", type=Path, help="another pharmacy seed file (benchmarks)")
+    p = sub.add_parser("nearest")
+    p.add_argument("--place")
+    p.add_argument("--lat", type=float)
+    p.add_argument("--lon", type=float)
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--category", action="append", default=[])
+    p.add_argument("--language", action="append", default=[])
+    p.add_argument("--audience")
+    p.add_argument("--open-now", action="store_true")
+    p = sub.add_parser("search")
+    p.add_argument("text")
+    p.add_argument("--type", action="append", default=[], choices=["service", "pharmacy", "training"])
+    p.add_argument("--category")
+    p.add_argument("--limit", type=int, default=10)
+    p = sub.add_parser("place")
+    p.add_argument("text")
+    p = sub.add_parser("service")
+    p.add_argument("id")
+    sub.add_parser("stats")
+    p = sub.add_parser("import-afmps")
+    p.add_argument("source", type=Path)
+    p.add_argument("--checked", default=date.today().isoformat())
+    p = sub.add_parser("import-all")
+    p.add_argument("folder", type=Path)
+    p.add_argument("--checked", default=date.today().isoformat())
     args = parser.parse_args(argv)
 
     if args.command == "build":
-        if not args.force and is_current(args.db):
+        if not args.force and not args.pharmacies and is_current(args.db):
             args.db.touch()  # newer than its seed for make, so nothing downstream is redone
             print(f"{args.db} is up to date")
             return 0
-        path = build(args.db)
-        print(f"built {path}")
+        print(f"built {build(args.db, pharmacies=args.pharmacies)}")
         return 0
-    if args.command == "import-services":
-        from directory.importers.services import import_services
+    if args.command == "import-afmps":
+        from directory.importers import afmps
 
-        count = import_services(args.source, SEED / "services.csv", args.checked)
-        print(f"wrote {count} services to {SEED / 'services.csv'}")
+        rows = afmps.read(args.source, args.checked)
+        n = afmps.write([r for r in rows if afmps.in_brussels(r)], SEED / "pharmacies.csv")
+        total = afmps.write(rows, SEED / "pharmacies_belgium.csv")
+        print(f"wrote {n} Brussels pharmacies (of {total} in Belgium) to {SEED}")
         return 0
-    if args.command == "service":
-        from directory.facts import Directory
+    if args.command == "import-all":
+        from directory.importers import import_all
 
-        service = Directory(args.db).service(args.id)
-        if service is None:
-            print(f"no service {args.id!r}", file=sys.stderr)
-            return 1
-        for key, value in vars(service).items():
-            print(f"{key}: {value}")
+        for name, count in import_all(args.folder, args.checked).items():
+            print(f"{name}: {count}")
         return 0
+
+    from directory.facts import Directory
+    from directory.queries import QueryError
+
+    directory = Directory(args.db)
+    try:
+        if args.command == "nearest":
+            lat, lon, label = _place_or_point(args, directory)
+            hits = directory.nearest(lat, lon, args.k, categories=args.category, languages=args.language,
+                                     audience=args.audience, open_now=args.open_now)
+            if args.json:
+                _print_json([h.to_dict() for h in hits])
+                return 0
+            print(f"near {label}:")
+            for h in hits:
+                phone = f"  tel {h.phone}" if h.phone else ""
+                print(f"{h.distance_m:>6} m  {h.name} — {h.address}, {h.postcode} {h.municipality}{phone}")
+            if not hits:
+                print("nothing found")
+            return 0
+        if args.command == "search":
+            results = directory.search(args.text, doc_types=args.type, category=args.category, limit=args.limit)
+            if args.json:
+                _print_json(results)
+                return 0
+            for r in results:
+                name = r["names"].get("fr") or r["names"].get("nl") or r["names"].get("en")
+                extra = f"tel {r['phone']}" if r.get("phone") else (r.get("address") or r.get("organiser") or "")
+                print(f"[{r['type']}] {name} — {extra} (confidence: {r['confidence']}, checked {r['checked']})")
+            if not results:
+                print("nothing found")
+            return 0
+        if args.command == "place":
+            from directory.geocoder import resolve_place
+
+            place = asyncio.run(resolve_place(directory, args.text))
+            _print_json(place.__dict__)
+            return 0 if hasattr(place, "lat") else 1
+        if args.command == "service":
+            service = directory.service(args.id)
+            if service is None:
+                print(f"no service {args.id!r}", file=sys.stderr)
+                return 1
+            _print_json({k: v for k, v in vars(service).items() if k != "texts"})
+            return 0
+        if args.command == "stats":
+            tables = ["services", "locations", "places", "place_names", "trainings", "municipalities",
+                      "postcodes", "police_zones"]
+            stats = {t: directory.conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+            stats["active_pharmacies"] = directory.conn.execute(
+                "select count(*) from locations where kind = 'pharmacy' and status = 'ACTIVE'").fetchone()[0]
+            stats.update({r[0]: r[1] for r in directory.conn.execute("select key, value from meta")})
+            _print_json(stats)
+            return 0
+    except QueryError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        directory.close()
     return 2
 
 

@@ -2,22 +2,35 @@
 
 The build writes a new file beside the target and renames it into place, so a
 running bot never reads a half-built database. It refuses to store a street
-address for a shelter (`ConfidentialLocationError`).
+address for a shelter (`ConfidentialLocationError`). A service's address is
+placed on the map through the gazetteer, at street precision: the seed has
+no geocoded house numbers, and the build needs no network.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
+import sqlite3
+from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable, Optional
 
 import sqlite_utils
 import yaml
 
+from directory import geo, schema
+from directory.hours import slots_from_entry
+from directory.places import KIND_RANK, Gazetteer, street_of
+from directory.textnorm import fold
+
 SEED = Path(__file__).with_name("seed")
 DEFAULT_DB = Path(__file__).with_name("relais.db")
+LANGS = ("fr", "nl", "en")
+SHELTER_CATEGORIES = ("shelter", "refuge")
 
 
 class ConfidentialLocationError(ValueError):
@@ -34,56 +47,319 @@ def seed_digest(seed: Path = SEED) -> str:
     return digest.hexdigest()
 
 
-def read_services(seed: Path = SEED) -> list[dict]:
-    with (seed / "services.csv").open(encoding="utf-8", newline="") as fh:
+def _csv(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
-def read_texts(seed: Path = SEED) -> list[dict]:
-    data = yaml.safe_load((seed / "texts.yml").read_text(encoding="utf-8"))
-    checked = str(data["checked"])
-    rows = []
-    for service_id, fields in data["services"].items():
-        for field, by_lang in fields.items():
-            for lang, text in by_lang.items():
-                rows.append({"service_id": service_id, "field": field, "lang": lang,
-                             "text": " ".join(str(text).split()), "checked": checked})
-    return rows
+def _yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def check_confidential(services: list[dict]) -> None:
+def is_shelter(row: dict, categories: Iterable[str] = ()) -> bool:
+    text = " ".join([row.get("category", ""), row.get("category_source", ""), *categories])
+    return any(word in text for word in SHELTER_CATEGORIES) or "secret" in (row.get("address") or "").lower()
+
+
+def check_confidential(services: list[dict], classification: Optional[dict] = None) -> None:
     """Shelters are stored at municipality precision at most: no street address."""
-    from directory.importers.services import is_shelter
-
+    classification = classification or {}
     for row in services:
-        if is_shelter(row) and row.get("address"):
+        categories = classification.get(row["id"], {}).get("categories", [])
+        if is_shelter(row, categories) and row.get("address"):
             raise ConfidentialLocationError(
                 f"service {row['id']!r} is a shelter: its street address must not be stored"
             )
 
 
-def build(db_path: Path = DEFAULT_DB, seed: Path = SEED) -> Path:
-    """Build the database at `db_path` from `seed`; returns the path."""
-    services = read_services(seed)
-    check_confidential(services)
-    texts = read_texts(seed)
-    known = {s["id"] for s in services}
-    unknown = sorted({t["service_id"] for t in texts} - known)
-    if unknown:
-        raise ValueError(f"texts.yml names services that services.csv lacks: {unknown}")
+def read_texts(seed: Path) -> list[dict]:
+    data = _yaml(seed / "texts.yml")
+    checked = str(data["checked"])
+    return [
+        {"service_id": sid, "field": field, "lang": lang, "text": " ".join(str(text).split()), "checked": checked}
+        for sid, fields in data["services"].items()
+        for field, by_lang in fields.items()
+        for lang, text in by_lang.items()
+    ]
 
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+class Builder:
+    """Fills one new database from one seed folder."""
+
+    def __init__(self, db: sqlite_utils.Database, seed: Path, pharmacies: Optional[Path] = None):
+        self.db = db
+        self.seed = seed
+        self.pharmacies_file = pharmacies or seed / "pharmacies.csv"
+        self.taxonomy = _yaml(seed / "taxonomy.yml")
+        self.warnings: list[str] = []
+
+    def labels(self, kind: str, codes: Iterable[str]) -> str:
+        """Labels in every language, plus search keywords, of taxonomy codes."""
+        table = self.taxonomy[{"category": "categories", "audience": "audiences", "topic": "topics"}[kind]]
+        keywords = self.taxonomy.get("keywords", {})
+        codes = list(codes)
+        return " ".join([*(table[c][lang] for c in codes if c in table for lang in LANGS),
+                         *(keywords.get(c, "") for c in codes)])
+
+    def run(self) -> None:
+        schema.create(self.db.conn)
+        self.taxonomy_table()
+        services = self.services()
+        self.municipalities()
+        self.places()
+        self.locations(services)
+        self.trainings()
+        self.db["meta"].insert_all(
+            [{"key": "seed_digest", "value": seed_digest(self.seed)},
+             {"key": "built_at", "value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+             {"key": "pharmacies", "value": self.pharmacies_file.name}], pk="key")
+        self.db.conn.commit()
+
+    def taxonomy_table(self) -> None:
+        rows = [{"code": code, "kind": kind, **{f"label_{l}": labels[l] for l in LANGS}}
+                for kind, key in (("category", "categories"), ("audience", "audiences"), ("topic", "topics"))
+                for code, labels in self.taxonomy[key].items()]
+        self.db["taxonomy"].insert_all(rows)
+
+    def services(self) -> list[dict]:
+        rows = _csv(self.seed / "services.csv")
+        classification = self.taxonomy["classification"]
+        check_confidential(rows, classification)
+        missing = sorted({r["id"] for r in rows} - set(classification))
+        if missing:
+            raise ValueError(f"taxonomy.yml classifies no categories for: {missing}")
+        services = []
+        for row in rows:
+            cls = classification[row["id"]]
+            services.append({
+                "id": row["id"], "name_fr": row["name_fr"], "name_nl": row["name_nl"], "name_en": row["name_en"],
+                "category_source": row["category"], "categories": json.dumps(cls["categories"]),
+                "audiences": json.dumps(cls.get("audiences", [])), "topics": json.dumps(cls.get("topics", [])),
+                "languages": json.dumps(cls.get("languages", [])), "phone": row["phone"],
+                "phone_note": row["phone_note"], "chat_or_online": row["chat_or_online"],
+                "hours_source": row["hours_source"], "cost": row["cost"], "address": row["address"],
+                "scope": row["scope"], "police_zone": cls.get("police_zone"), "source_urls": row["source_urls"],
+                "confidence": row["confidence"], "notes": row["notes"], "checked": row["checked"],
+            })
+        self.db["services"].insert_all(services)
+        self.db["service_categories"].insert_all(
+            {"service_id": s["id"], "category": c} for s in services for c in json.loads(s["categories"]))
+        texts = read_texts(self.seed)
+        unknown = sorted({t["service_id"] for t in texts} - {s["id"] for s in services})
+        if unknown:
+            raise ValueError(f"texts.yml names services that services.csv lacks: {unknown}")
+        self.db["service_texts"].insert_all(texts)
+        schedules = _yaml(self.seed / "schedules.yml")["schedules"]
+        unknown = sorted(set(schedules) - {s["id"] for s in services})
+        if unknown:
+            raise ValueError(f"schedules.yml names services that services.csv lacks: {unknown}")
+        self.db["schedules"].insert_all(
+            {"service_id": sid, "weekday": d, "opens": o, "closes": c}
+            for sid, entry in schedules.items() for d, o, c in slots_from_entry(entry))
+        zones = {z["code"]: z for z in self.police_zones()}
+        for service in services:
+            self.index_service(service, texts, zones)
+        return services
+
+    def index_service(self, service: dict, texts: list[dict], zones: dict) -> None:
+        own_texts = " ".join(t["text"] for t in texts if t["service_id"] == service["id"])
+        zone = zones.get(service["police_zone"] or "")
+        body = " ".join([
+            own_texts, self.labels("category", json.loads(service["categories"])),
+            self.labels("audience", json.loads(service["audiences"])), self.labels("topic", json.loads(service["topics"])),
+            service["scope"], service["notes"], service["chat_or_online"], service["phone"], _digits(service["phone"]),
+            " ".join([zone["name_fr"], zone["name_nl"], zone["municipalities"].replace(";", " "), "zone", zone["code"]])
+            if zone else "",
+        ])
+        name = " ".join(filter(None, {service["name_fr"], service["name_nl"], service["name_en"]}))
+        self.db["search_index"].insert({"doc_type": "service", "doc_id": service["id"], "name": name, "body": body})
+
+    def police_zones(self) -> list[dict]:
+        with (self.seed / "police_zones.csv").open(encoding="utf-8", newline="") as fh:
+            zones = list(csv.DictReader(fh))
+        self.db["police_zones"].insert_all(zones)
+        return zones
+
+    def municipalities(self) -> None:
+        collection = json.loads((self.seed / "municipalities.geojson").read_text(encoding="utf-8"))
+        rows = []
+        for feature in collection["features"]:
+            p = feature["properties"]
+            min_lat, min_lon, max_lat, max_lon = geo.geometry_bbox(feature["geometry"])
+            rows.append({"nis": p["nis"], "name_fr": p["name_fr"], "name_nl": p["name_nl"],
+                         "postcodes": json.dumps(p["postcodes"]), "police_zone": p["police_zone"],
+                         "lat": p["centroid"][0], "lon": p["centroid"][1], "min_lat": min_lat, "min_lon": min_lon,
+                         "max_lat": max_lat, "max_lon": max_lon, "geometry": json.dumps(feature["geometry"]),
+                         "source": p["source"]})
+        self.db["municipalities"].insert_all(rows)
+
+    def pharmacy_rows(self) -> list[dict]:
+        return _csv(self.pharmacies_file)
+
+    def places(self) -> None:
+        gaz = Gazetteer(self.db.conn)
+        municipalities = list(self.db.query("select * from municipalities"))
+        places = [{"id": f"mun_{m['nis']}", "kind": "municipality", "name": f"{m['name_fr']} / {m['name_nl']}"
+                   if m["name_fr"] != m["name_nl"] else m["name_fr"], "name_fr": m["name_fr"], "name_nl": m["name_nl"],
+                   "name_en": "", "category": "boundary=municipality", "lat": m["lat"], "lon": m["lon"],
+                   "municipality_nis": m["nis"], "source": m["source"]} for m in municipalities]
+        places += self.postcode_places(municipalities)
+        for row in _csv(self.seed / "gazetteer.csv"):
+            lat, lon = float(row["lat"]), float(row["lon"])
+            places.append({**row, "lat": lat, "lon": lon, "municipality_nis": gaz.municipality_at(lat, lon)})
+        self.db["places"].insert_all(places)
+
+        names: dict = {}
+        def add(key: str, place: dict, rank: int) -> None:
+            if key and (key, place["id"]) not in names:
+                names[(key, place["id"])] = rank
+
+        for place in places:
+            rank = KIND_RANK.get(place["kind"], 9)
+            for field in ("name", "name_fr", "name_nl", "name_en"):
+                value = place.get(field) or ""
+                add(fold(value), place, rank)
+                for part in value.replace(" - ", "/").split("/"):
+                    add(fold(part), place, rank)
+        aliases = _yaml(self.seed / "aliases.yml")
+        for nis, keys in aliases["municipalities"].items():
+            for key in keys:
+                add(fold(key), {"id": f"mun_{nis}"}, KIND_RANK["municipality"])
+        by_name = defaultdict(list)
+        for place in places:
+            by_name[(place["kind"], place["name"])].append(place)
+        for entry in aliases["places"]:
+            target = by_name.get((entry["target"]["kind"], entry["target"]["name"]))
+            if not target:
+                raise ValueError(f"aliases.yml: no {entry['target']['kind']} named {entry['target']['name']!r}")
+            for key in entry["aliases"]:
+                add(fold(key), target[0], KIND_RANK[target[0]["kind"]] - 1)
+        self.db["place_names"].insert_all({"key": k, "place_id": pid, "rank": r} for (k, pid), r in names.items())
+        self.db.conn.executemany("insert into place_names_fts(key) values (?)",
+                                 [(k,) for k in sorted({k for k, _ in names})])
+
+    def postcode_places(self, municipalities: list[dict]) -> list[dict]:
+        """A point per Brussels postcode: the mean of its pharmacies' official coordinates."""
+        mun_by_name = {fold(m[f"name_{l}"]): m for m in municipalities for l in ("fr", "nl")}
+        groups: dict = defaultdict(list)
+        for row in _csv(self.seed / "pharmacies.csv"):
+            groups[row["postcode"]].append(row)
+        postcodes = []
+        for m in municipalities:
+            for code in json.loads(m["postcodes"]):
+                pharmacies = groups.get(code, [])
+                if pharmacies:
+                    lat = sum(float(p["lat"]) for p in pharmacies) / len(pharmacies)
+                    lon = sum(float(p["lon"]) for p in pharmacies) / len(pharmacies)
+                    source = f"mean of {len(pharmacies)} official AFMPS pharmacy coordinates with this postcode"
+                else:
+                    lat, lon, source = m["lat"], m["lon"], "municipality centroid (no pharmacy with this postcode)"
+                names = Counter(fold(p["municipality"]) for p in pharmacies)
+                owner = mun_by_name.get(names.most_common(1)[0][0], m) if names else m
+                postcodes.append({"postcode": code, "municipality_nis": owner["nis"], "lat": round(lat, 6),
+                                  "lon": round(lon, 6), "source": source})
+        self.db["postcodes"].insert_all(postcodes)
+        return [{"id": f"pc_{p['postcode']}", "kind": "postcode", "name": p["postcode"], "name_fr": p["postcode"],
+                 "name_nl": p["postcode"], "name_en": "", "category": "postcode", "lat": p["lat"], "lon": p["lon"],
+                 "municipality_nis": p["municipality_nis"], "source": p["source"]} for p in postcodes]
+
+    def add_location(self, loc: dict, categories: list[str]) -> None:
+        loc_id = self.db["locations"].insert(loc).last_pk
+        self.db["location_categories"].insert_all({"location_id": loc_id, "category": c} for c in categories)
+        self.db["locations_rtree"].insert({"id": loc_id, "min_lat": loc["lat"], "max_lat": loc["lat"],
+                                           "min_lon": loc["lon"], "max_lon": loc["lon"]})
+
+    def locations(self, services: list[dict]) -> None:
+        gaz = Gazetteer(self.db.conn)
+        mun_names = {m["nis"]: m for m in self.db.query("select nis, name_fr, name_nl from municipalities")}
+        rows = self.pharmacy_rows()
+        with self.db.conn:
+            cur = self.db.conn.cursor()
+            for i, p in enumerate(rows, start=1):
+                lat, lon = float(p["lat"]), float(p["lon"])
+                cur.execute(
+                    "insert into locations values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (i, p["id"], "pharmacy", None, p["name"], p["address"], p["postcode"], p["municipality"],
+                     lat, lon, "address", p["status"], p["source"], p["checked"], "confirmed"))
+                cur.execute("insert into location_categories values (?, 'pharmacy')", (i,))
+                cur.execute("insert into locations_rtree values (?,?,?,?,?)", (i, lat, lat, lon, lon))
+                cur.execute("insert into search_index(doc_type, doc_id, name, body) values (?,?,?,?)",
+                            ("pharmacy", p["id"], p["name"], f"{p['address']} {p['postcode']} {p['municipality']} "
+                             "pharmacie apotheek pharmacy"))
+        for service in services:
+            categories = json.loads(service["categories"])
+            if not service["address"] or is_shelter(service, categories):
+                continue
+            place = next((p for key in street_of(service["address"]) if (p := gaz.lookup(key, "street"))), None)
+            precision = "street"
+            if place is None:
+                place = self.municipality_in(gaz, service["address"])
+                precision = "municipality"
+            if place is None:
+                self.warnings.append(f"{service['id']}: no street or municipality in its address, not on the map")
+                continue
+            mun = mun_names.get(place.municipality_nis or "", {})
+            self.add_location({
+                "ref": f"svc_{service['id']}", "kind": "service", "service_id": service["id"],
+                "name": service["name_fr"] or service["name_nl"] or service["name_en"], "address": service["address"],
+                "postcode": "", "municipality": mun.get("name_fr", ""), "lat": place.lat, "lon": place.lon,
+                "precision": precision, "status": "ACTIVE", "source": f"address: {service['source_urls']}; "
+                f"point: {precision} in the gazetteer ({place.source})", "checked": service["checked"],
+                "confidence": service["confidence"]}, categories)
+
+    @staticmethod
+    def municipality_in(gaz: Gazetteer, address: str):
+        """The municipality an address names (postcode or name), for a point at municipality precision."""
+        folded = fold(address)
+        for word in folded.split():
+            if word.isdigit() and (place := gaz.lookup(word, "postcode")):
+                return gaz._place(f"mun_{place.municipality_nis}", "exact")
+        tokens = folded.split()
+        for size in (4, 3, 2, 1):
+            for i in range(len(tokens) - size + 1):
+                place = gaz.lookup(" ".join(tokens[i:i + size]), "municipality")
+                if place:
+                    return place
+        return None
+
+    def trainings(self) -> None:
+        data = _yaml(self.seed / "trainings.yml")
+        checked = str(data["checked"])
+        rows = []
+        for t in data["trainings"]:
+            rows.append({
+                "id": t["id"], **{f"title_{l}": t["title"][l] for l in LANGS}, "organiser": t["organiser"],
+                "organiser_id": t.get("organiser_id") or None, "audiences": json.dumps(t["audiences"]),
+                "topics": json.dumps(t["topics"]), "languages": json.dumps(t["languages"]),
+                **{f"format_{l}": (t.get("format") or {}).get(l, "") for l in LANGS}, "url": t.get("url", ""),
+                "venue_lat": None, "venue_lon": None, "source": t["source"], "confidence": t["confidence"],
+                "checked": checked})
+            body = " ".join([t["organiser"], self.labels("audience", t["audiences"]), self.labels("topic", t["topics"]),
+                             *(t.get("format") or {}).values(), "formation opleiding training"])
+            self.db["search_index"].insert({"doc_type": "training", "doc_id": t["id"],
+                                            "name": " ".join(t["title"].values()), "body": body})
+        self.db["trainings"].insert_all(rows)
+
+
+def build(db_path: Path = DEFAULT_DB, seed: Path = SEED, pharmacies: Optional[Path] = None) -> Path:
+    """Build the database at `db_path` from `seed`; returns the path."""
     db_path = Path(db_path)
     tmp = db_path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
-    db = sqlite_utils.Database(tmp)
-    db["services"].insert_all(services, pk="id")
-    db["service_texts"].insert_all(texts, pk=("service_id", "field", "lang"),
-                                   foreign_keys=[("service_id", "services", "id")])
-    db["meta"].insert_all(
-        [{"key": "seed_digest", "value": seed_digest(seed)},
-         {"key": "built_at", "value": datetime.now(timezone.utc).isoformat(timespec="seconds")}],
-        pk="key",
-    )
+    db = sqlite_utils.Database(sqlite3.connect(tmp))
+    try:
+        builder = Builder(db, Path(seed), pharmacies)
+        builder.run()
+        for warning in builder.warnings:
+            print(f"note: {warning}")
+    except BaseException:
+        db.close()
+        tmp.unlink(missing_ok=True)
+        raise
     db.close()
     os.replace(tmp, db_path)
     return db_path
@@ -91,11 +367,14 @@ def build(db_path: Path = DEFAULT_DB, seed: Path = SEED) -> Path:
 
 def is_current(db_path: Path = DEFAULT_DB, seed: Path = SEED) -> bool:
     """True when the database exists, opens and was built from the present seed."""
+    if not Path(db_path).exists():
+        return False
     try:
-        db = sqlite_utils.Database(Path(db_path), strict=False) if Path(db_path).exists() else None
-        if db is None:
-            return False
-        row = db.execute("select value from meta where key = 'seed_digest'").fetchone()
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("select value from meta where key = 'seed_digest'").fetchone()
+        finally:
+            conn.close()
         return bool(row) and row[0] == seed_digest(seed)
-    except Exception:  # a corrupt file is simply not current
+    except sqlite3.Error:
         return False

@@ -1,7 +1,8 @@
-"""Read facts about services from the directory database.
+"""The directory library: one read-only handle on the built database.
 
 One source of truth: the bot's responses, the actions and the web server ask
-here for a service's phone number, its localized texts and how sure we are.
+here for a service's phone number and texts, the nearest contact points, a
+text search, or where a place is.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from directory import queries
 from directory.build import DEFAULT_DB
+from directory.places import Gazetteer, Result
 
 LANGUAGES = ("fr", "nl", "en")
 
@@ -20,12 +23,13 @@ LANGUAGES = ("fr", "nl", "en")
 class Service:
     id: str
     names: dict
-    category: str
+    categories: str
     phone: str
     phone_note: str
     confidence: str
     checked: str
     source_urls: str
+    police_zone: Optional[str] = None
     texts: dict = field(default_factory=dict)  # {(field, lang): text}
 
     def name(self, lang: str) -> str:
@@ -43,38 +47,42 @@ class Directory:
         self.path = Path(db_path)
         if not self.path.exists():
             raise FileNotFoundError(f"directory database not found: {self.path} (run `make db`)")
-        self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
+        self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self.gazetteer = Gazetteer(self.conn)
 
     def close(self) -> None:
-        self._conn.close()
+        self.conn.close()
 
     def service(self, service_id: str) -> Optional[Service]:
-        row = self._conn.execute("select * from services where id = ?", (service_id,)).fetchone()
+        row = self.conn.execute("select * from services where id = ?", (service_id,)).fetchone()
         if row is None:
             return None
         texts = {
             (t["field"], t["lang"]): t["text"]
-            for t in self._conn.execute(
-                "select field, lang, text from service_texts where service_id = ?", (service_id,)
-            )
+            for t in self.conn.execute(
+                "select field, lang, text from service_texts where service_id = ?", (service_id,))
         }
         return Service(
-            id=row["id"],
-            names={lang: row[f"name_{lang}"] for lang in LANGUAGES},
-            category=row["category"],
-            phone=row["phone"],
-            phone_note=row["phone_note"],
-            confidence=row["confidence"],
-            checked=row["checked"],
-            source_urls=row["source_urls"],
-            texts=texts,
+            id=row["id"], names={lang: row[f"name_{lang}"] for lang in LANGUAGES}, categories=row["categories"],
+            phone=row["phone"], phone_note=row["phone_note"], confidence=row["confidence"], checked=row["checked"],
+            source_urls=row["source_urls"], police_zone=row["police_zone"], texts=texts,
         )
 
     def display_phones(self) -> set[str]:
         """Every dialable number in the directory, as written ("0800 30 030")."""
-        return {r[0] for r in self._conn.execute("select phone from services where phone != ''")}
+        return {r[0] for r in self.conn.execute("select phone from services where phone != ''")}
 
     def phones(self) -> set[str]:
         """Every dialable number in the directory, digits only."""
         return {"".join(ch for ch in p if ch.isdigit()) for p in self.display_phones()}
+
+    def nearest(self, lat: float, lon: float, k: int = 5, **filters) -> list:
+        return queries.nearest(self.conn, lat, lon, k, **filters)
+
+    def search(self, text: str, **filters) -> list:
+        return queries.search(self.conn, text, **filters)
+
+    def resolve_place(self, text: str) -> Result:
+        """Gazetteer only (no network); see directory.geocoder.resolve_place for the full chain."""
+        return self.gazetteer.resolve(text)

@@ -16,8 +16,9 @@ import csv
 import re
 from pathlib import Path
 
+from directory.build import is_shelter
+
 CONFIDENCE = {"C": "confirmed", "P": "partly", "U": "unconfirmed"}
-SHELTER_CATEGORIES = ("shelter", "refuge", "emergency_shelter")
 SEED_COLUMNS = [
     "id", "name_fr", "name_nl", "name_en", "category", "phone", "phone_note",
     "chat_or_online", "hours_source", "cost", "languages", "address", "scope",
@@ -37,11 +38,6 @@ def split_phone(raw: str) -> tuple[str, str]:
         return "", raw
     note = raw[match.end():].strip().strip("()").strip()
     return match.group(0).strip(), note
-
-
-def is_shelter(row: dict) -> bool:
-    category = row.get("category", "")
-    return any(word in category for word in SHELTER_CATEGORIES) or "secret" in row.get("address", "").lower()
 
 
 def convert(row: dict, checked: str) -> dict:

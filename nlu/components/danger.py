@@ -23,7 +23,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.components.text import fold
+from directory.textnorm import fold
 
 LEXICON = Path(__file__).with_name("danger_lexicon.yml")
 DANGER_INTENT = "danger"

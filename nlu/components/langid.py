@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from nlu.components.text import fold, words
+from directory.textnorm import fold, words
 
 LANGUAGES = ("fr", "nl", "en")
 

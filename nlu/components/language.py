@@ -32,7 +32,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
-from nlu.components import langid, text as text_module
+from directory import textnorm
+from nlu.components import langid
 from nlu.components.langid import LanguageModel, supported
 
 COMMON_WORDS = Path(__file__).with_name("common_words.yml")
@@ -66,7 +67,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """Retrain when the word list or the detector's code changes, not only the data."""
         digest = hashlib.sha256()
-        for path in (COMMON_WORDS, Path(langid.__file__), Path(text_module.__file__)):
+        for path in (COMMON_WORDS, Path(langid.__file__), Path(textnorm.__file__)):
             digest.update(path.read_bytes())
         return digest.hexdigest()
 

@@ -1,4 +1,4 @@
-"""Text normalisation shared by Relais' NLU components.
+"""Text normalisation shared by the directory and the NLU components.
 
 Users type on phones, in a hurry, often without accents or in SMS style, so
 every matcher works on the same folded form: lower case, accents removed,
@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
-_REPEATS = re.compile(r"(\w)\1{2,}", re.UNICODE)
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}", re.UNICODE)  # letters only: "1000" stays
 
 
 def strip_accents(text: str) -> str:

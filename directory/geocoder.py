@@ -1,0 +1,128 @@
+"""Network geocoding for what the offline gazetteer cannot resolve.
+
+geopy's Nominatim client, asynchronous through geopy's aiohttp adapter:
+- the server comes from RELAIS_GEOCODER_URL (default: the public
+  https://nominatim.openstreetmap.org; a deployment can point at its own
+  instance; "off" disables network geocoding);
+- an identifying user agent (RELAIS_GEOCODER_USER_AGENT), at most one
+  request per second for the whole process (geopy's AsyncRateLimiter),
+  results limited to the Brussels region (viewbox, bounded, country "be");
+- every answer, found or not, is cached in SQLite (in memory by default, so
+  no place a user typed is written to disk; RELAIS_GEOCODE_CACHE=path keeps
+  it in a file);
+- a hard deadline (RELAIS_GEOCODER_DEADLINE, default 2 s): with no network or
+  a slow server the answer is "unknown place", never a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sqlite3
+import time
+from typing import Optional
+from urllib.parse import urlsplit
+
+from geopy.adapters import AioHTTPAdapter
+from geopy.exc import GeopyError
+from geopy.extra.rate_limiter import AsyncRateLimiter
+from geopy.geocoders import Nominatim
+
+from directory import geo
+from directory.places import NotFound, Place, Result
+from directory.textnorm import fold
+
+log = logging.getLogger("relais.geocoder")
+
+DEFAULT_URL = "https://nominatim.openstreetmap.org"
+DEFAULT_USER_AGENT = "Relais/0.1 (Brussels referral chatbot for victims of violence; self-hosted)"
+FOUND_TTL = 30 * 24 * 3600.0
+MISS_TTL = 3600.0
+VIEWBOX = [(geo.BRUSSELS_BBOX[0], geo.BRUSSELS_BBOX[1]), (geo.BRUSSELS_BBOX[2], geo.BRUSSELS_BBOX[3])]
+
+
+class Geocoder:
+    """Nominatim behind a rate limiter, a cache and a deadline."""
+
+    def __init__(self, url: Optional[str] = None, user_agent: Optional[str] = None, deadline: Optional[float] = None,
+                 min_delay: float = 1.0, cache_path: Optional[str] = None):
+        url = (url if url is not None else os.environ.get("RELAIS_GEOCODER_URL", DEFAULT_URL)).strip()
+        self.enabled = url.lower() not in ("", "off", "none")
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+        self.scheme, self.domain = parts.scheme or "https", parts.netloc + parts.path.rstrip("/")
+        self.user_agent = user_agent or os.environ.get("RELAIS_GEOCODER_USER_AGENT", DEFAULT_USER_AGENT)
+        self.deadline = float(deadline if deadline is not None else os.environ.get("RELAIS_GEOCODER_DEADLINE", 2.0))
+        self.cache = sqlite3.connect(cache_path or os.environ.get("RELAIS_GEOCODE_CACHE", ":memory:"),
+                                     check_same_thread=False)
+        self.cache.execute("create table if not exists geocode_cache (key text primary key, lat real, lon real, "
+                           "name text, found integer not null, created real not null)")
+        self._limited = AsyncRateLimiter(self._geocode, min_delay_seconds=min_delay, max_retries=0,
+                                         swallow_exceptions=False)
+
+    def cached(self, key: str) -> Optional[tuple]:
+        row = self.cache.execute("select lat, lon, name, found, created from geocode_cache where key = ?",
+                                 (key,)).fetchone()
+        if row is None:
+            return None
+        ttl = FOUND_TTL if row[3] else MISS_TTL
+        return row if time.time() - row[4] < ttl else None
+
+    def remember(self, key: str, found: Optional[tuple]) -> None:
+        lat, lon, name = found if found else (None, None, None)
+        with self.cache:
+            self.cache.execute("insert or replace into geocode_cache values (?, ?, ?, ?, ?, ?)",
+                               (key, lat, lon, name, 1 if found else 0, time.time()))
+
+    async def _geocode(self, query: str, lang: Optional[str]):
+        async with Nominatim(domain=self.domain, scheme=self.scheme, user_agent=self.user_agent,
+                             adapter_factory=AioHTTPAdapter, timeout=self.deadline) as nominatim:
+            return await nominatim.geocode(query, exactly_one=True, language=lang or False, country_codes="be",
+                                           viewbox=VIEWBOX, bounded=True)
+
+    async def geocode(self, text: str, lang: Optional[str] = None) -> Optional[Place]:
+        """A place in Brussels for `text`, or None (unknown, unreachable or too slow)."""
+        if not self.enabled or not isinstance(text, str) or not text.strip():
+            return None
+        key = f"{lang or ''}|{fold(text)}"
+        hit = self.cached(key)
+        if hit is not None:
+            return Place(hit[2], hit[0], hit[1], "point", "geocoded", None, "geocoder (cached)", "geocoder") \
+                if hit[3] else None
+        try:
+            location = await asyncio.wait_for(self._limited(text.strip(), lang), self.deadline)
+        except asyncio.TimeoutError:
+            log.warning("geocoder did not answer within %.1f s", self.deadline)
+            return None
+        except (GeopyError, OSError, ValueError) as err:
+            log.warning("geocoder failed: %s", type(err).__name__)
+            return None
+        if location is None or not geo.in_bbox(location.latitude, location.longitude, geo.BRUSSELS_BBOX):
+            self.remember(key, None)
+            return None
+        found = (location.latitude, location.longitude, location.address)
+        self.remember(key, found)
+        return Place(location.address, location.latitude, location.longitude, "point", "geocoded", None,
+                     f"geocoder {self.domain} (© OpenStreetMap contributors, ODbL)", "geocoder")
+
+
+_default: Optional[Geocoder] = None
+
+
+def default_geocoder() -> Geocoder:
+    global _default
+    if _default is None:
+        _default = Geocoder()
+    return _default
+
+
+async def resolve_place(directory, text: str, lang: Optional[str] = None,
+                        geocoder: Optional[Geocoder] = None) -> Result:
+    """Gazetteer first, then the geocoder for what the gazetteer does not know."""
+    place = directory.resolve_place(text)
+    if isinstance(place, Place) or place.reason != "unknown":
+        return place
+    found = await (geocoder or default_geocoder()).geocode(text, lang)
+    if found is None:
+        return place
+    return Place(**{**found.__dict__, "municipality_nis": directory.gazetteer.municipality_at(found.lat, found.lon)})

@@ -1,0 +1,304 @@
+"""Directory queries: nearest contact points and full-text search.
+
+Both take a read-only SQLite connection to a built directory and never raise
+on bad input: wrong coordinates, unknown filters or FTS syntax in the text
+give an empty result or a `QueryError` with a message fit for a user.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Iterable, Optional, Sequence
+
+from directory import geo
+from directory.hours import is_open
+from directory.textnorm import fold, words
+
+MAX_K = 50
+MAX_RADIUS_M = 60_000
+START_RADIUS_M = 800
+MAX_SEARCH_TOKENS = 12
+MAX_SEARCH_TEXT = 500
+LANGS = ("fr", "nl", "en")
+
+
+class QueryError(ValueError):
+    """A query the directory cannot answer as asked (bad coordinates, filter...)."""
+
+
+@dataclass
+class Hit:
+    """A contact point near a place."""
+
+    ref: str
+    kind: str  # pharmacy or service
+    name: str
+    address: str
+    postcode: str
+    municipality: str
+    lat: float
+    lon: float
+    distance_m: int
+    precision: str
+    status: str
+    service_id: Optional[str]
+    categories: list
+    phone: str = ""
+    open_now: Optional[bool] = None
+    confidence: str = ""
+    checked: str = ""
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Filters:
+    categories: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    audience: Optional[str] = None
+    open_now: bool = False
+    include_suspended: bool = False
+    when: Optional[datetime] = None
+    known: dict = field(default_factory=dict)
+
+
+def _service_facts(conn: sqlite3.Connection, service_ids: Iterable[str]) -> dict:
+    ids = sorted({s for s in service_ids if s})
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    facts = {r[0]: {"phone": r[1], "languages": json.loads(r[2]), "audiences": json.loads(r[3]),
+                    "confidence": r[4], "checked": r[5], "slots": None}
+             for r in conn.execute(f"select id, phone, languages, audiences, confidence, checked from services "
+                                   f"where id in ({marks})", ids)}
+    for sid, day, opens, closes in conn.execute(
+            f"select service_id, weekday, opens, closes from schedules where service_id in ({marks})", ids):
+        facts[sid]["slots"] = (facts[sid]["slots"] or []) + [(day, opens, closes)]
+    return facts
+
+
+def _passes(hit: Hit, facts: Optional[dict], f: Filters) -> bool:
+    if f.languages and facts and facts["languages"] and not set(f.languages) & set(facts["languages"]):
+        return False
+    if f.audience and facts and facts["audiences"] and f.audience not in facts["audiences"]:
+        return False
+    if f.open_now and hit.open_now is not True:
+        return False
+    return True
+
+
+def validate_point(lat: object, lon: object) -> tuple[float, float]:
+    if not geo.valid_point(lat, lon):
+        raise QueryError("coordinates must be two finite numbers")
+    if not geo.in_belgium(float(lat), float(lon)):
+        raise QueryError("these coordinates are outside Belgium")
+    return float(lat), float(lon)
+
+
+def known_categories(conn: sqlite3.Connection) -> set:
+    return {r[0] for r in conn.execute("select code from taxonomy where kind = 'category'")}
+
+
+def nearest(conn: sqlite3.Connection, lat: float, lon: float, k: int = 5, categories: Sequence[str] = (),
+            languages: Sequence[str] = (), audience: Optional[str] = None, open_now: bool = False,
+            include_suspended: bool = False, when: Optional[datetime] = None) -> list[Hit]:
+    """The `k` nearest active contact points, distance-ranked, in metres.
+
+    Uses the R*Tree: it looks in a small square first and widens it until it
+    holds `k` matches or reaches MAX_RADIUS_M, so it never scans the table.
+    """
+    lat, lon = validate_point(lat, lon)
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+        raise QueryError(f"k must be a whole number from 1 to {MAX_K}")
+    categories = list(dict.fromkeys(categories or ()))
+    unknown = set(categories) - known_categories(conn)
+    if unknown:
+        raise QueryError(f"unknown categories: {', '.join(sorted(unknown))}")
+    filters = Filters(categories, languages or (), audience, open_now, include_suspended, when)
+    radius = START_RADIUS_M
+    while True:
+        hits = _within(conn, lat, lon, radius, filters)
+        if len(hits) >= k or radius >= MAX_RADIUS_M:
+            return sorted(hits, key=lambda h: (h.distance_m, h.ref))[:k]
+        radius = min(MAX_RADIUS_M, radius * 2.5)
+
+
+def _within(conn: sqlite3.Connection, lat: float, lon: float, radius: float, f: Filters) -> list[Hit]:
+    min_lat, max_lat, min_lon, max_lon = geo.bbox_around(lat, lon, radius)
+    sql = ("select l.id, l.ref, l.kind, l.name, l.address, l.postcode, l.municipality, l.lat, l.lon, l.precision, "
+           "l.status, l.service_id, l.confidence, l.checked, l.source from locations_rtree r "
+           "join locations l on l.id = r.id ")
+    args: list = []
+    if f.categories:
+        sql += (f"where l.id in (select location_id from location_categories where category in "
+                f"({','.join('?' * len(f.categories))})) and ")
+        args += f.categories
+    else:
+        sql += "where "
+    sql += "r.max_lat >= ? and r.min_lat <= ? and r.max_lon >= ? and r.min_lon <= ?"
+    args += [min_lat, max_lat, min_lon, max_lon]
+    if not f.include_suspended:
+        sql += " and l.status = 'ACTIVE'"
+    rows = conn.execute(sql, args).fetchall()
+    facts = _service_facts(conn, (r[11] for r in rows))
+    cats = _categories_of(conn, [r[0] for r in rows])
+    hits = []
+    for r in rows:
+        distance = geo.haversine_m(lat, lon, r[7], r[8])
+        if distance > radius:
+            continue
+        fact = facts.get(r[11]) if r[11] else None
+        hit = Hit(ref=r[1], kind=r[2], name=r[3], address=r[4], postcode=r[5], municipality=r[6], lat=r[7], lon=r[8],
+                  distance_m=round(distance), precision=r[9], status=r[10], service_id=r[11],
+                  categories=cats.get(r[0], []), phone=fact["phone"] if fact else "",
+                  open_now=is_open(fact["slots"], f.when) if fact else None,
+                  confidence=fact["confidence"] if fact else r[12], checked=fact["checked"] if fact else r[13],
+                  source=r[14])
+        if _passes(hit, fact, f):
+            hits.append(hit)
+    return hits
+
+
+def _categories_of(conn: sqlite3.Connection, ids: list) -> dict:
+    out: dict = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for loc_id, cat in conn.execute(
+                f"select location_id, category from location_categories where location_id in "
+                f"({','.join('?' * len(chunk))})", chunk):
+            out.setdefault(loc_id, []).append(cat)
+    return out
+
+
+# Words that carry no meaning in a directory search; dropped unless nothing else is left.
+STOP_WORDS = {
+    "le", "la", "les", "de", "du", "des", "un", "une", "et", "ou", "pour", "a", "au", "aux", "en", "sur", "avec",
+    "numero", "telephone", "tel", "adresse", "quel", "quelle", "est", "the", "of", "for", "and", "or", "to", "in",
+    "on", "with", "number", "phone", "address", "what", "is", "het", "een", "van", "voor", "en", "of", "met", "op",
+    "nummer", "telefoon", "adres", "wat", "is", "not", "near", "select", "drop", "from", "where", "table",
+}
+
+
+def _stem(word: str) -> str:
+    """A light plural strip ("trainings" -> "training"), since every word is matched as a prefix."""
+    return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def fts_query(text: str, any_word: bool = False) -> Optional[str]:
+    """An FTS5 query from user text: folded words as quoted prefixes, no syntax passes through."""
+    if not isinstance(text, str):
+        return None
+    tokens = list(dict.fromkeys(_stem(w) for w in words(text[:MAX_SEARCH_TEXT])))
+    meaningful = [t for t in tokens if t not in STOP_WORDS and (len(t) > 1 or t.isdigit())]
+    tokens = meaningful[:MAX_SEARCH_TOKENS]
+    if not tokens:
+        return None
+    joiner = " OR " if any_word else " "
+    return joiner.join('"' + t.replace('"', '""') + '"*' for t in tokens)
+
+
+def search(conn: sqlite3.Connection, text: str, doc_types: Sequence[str] = (), category: Optional[str] = None,
+           municipality: Optional[str] = None, language: Optional[str] = None, audience: Optional[str] = None,
+           open_now: bool = False, near: Optional[tuple] = None, limit: int = 20,
+           when: Optional[datetime] = None) -> list[dict]:
+    """Full-text search over services, pharmacies and trainings (accent-insensitive).
+
+    All words must match (as prefixes); when none matches that way, any word
+    may. Filters narrow the results; `near` = (lat, lon) adds distances.
+    """
+    if not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise QueryError("limit must be a whole number from 1 to 100")
+    if category and category not in known_categories(conn):
+        raise QueryError(f"unknown category: {category}")
+    results: list = []
+    for any_word in (False, True):
+        query = fts_query(text, any_word)
+        if query is None:
+            return []
+        rows = conn.execute(
+            "select doc_type, doc_id from search_index where search_index match ? "
+            "order by bm25(search_index, 0, 0, 4.0, 1.0) limit 200", (query,)).fetchall()
+        results = [r for r in rows if not doc_types or r[0] in doc_types]
+        if results:
+            break
+    out = []
+    for doc_type, doc_id in results:
+        item = _hydrate(conn, doc_type, doc_id, when)
+        if item is None or not _search_filters(item, category, municipality, language, audience, open_now):
+            continue
+        if near and item.get("lat") is not None:
+            item["distance_m"] = round(geo.haversine_m(near[0], near[1], item["lat"], item["lon"]))
+        out.append(item)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _search_filters(item: dict, category, municipality, language, audience, open_now) -> bool:
+    if category and category not in item["categories"]:
+        return False
+    if language and item.get("languages") and language not in item["languages"]:
+        return False
+    if audience and item.get("audiences") and audience not in item["audiences"]:
+        return False
+    if open_now and item.get("open_now") is not True:
+        return False
+    if municipality:
+        target = fold(municipality)
+        if target not in (fold(item.get("municipality") or ""), item.get("postcode") or "") \
+                and target not in fold(item.get("scope") or ""):
+            return False
+    return True
+
+
+def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optional[datetime]) -> Optional[dict]:
+    if doc_type == "service":
+        row = conn.execute("select * from services where id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        cols = [d[0] for d in conn.execute("select * from services limit 0").description]
+        s = dict(zip(cols, row))
+        facts = _service_facts(conn, [doc_id])[doc_id]
+        loc = conn.execute("select lat, lon, municipality, postcode from locations where service_id = ?",
+                           (doc_id,)).fetchone()
+        texts = {(f, l): t for f, l, t in conn.execute(
+            "select field, lang, text from service_texts where service_id = ?", (doc_id,))}
+        return {
+            "type": "service", "id": doc_id, "names": {l: s[f"name_{l}"] for l in LANGS},
+            "categories": json.loads(s["categories"]), "audiences": json.loads(s["audiences"]),
+            "topics": json.loads(s["topics"]), "languages": json.loads(s["languages"]),
+            "phone": s["phone"], "phone_note": s["phone_note"], "chat_or_online": s["chat_or_online"],
+            "hours_source": s["hours_source"], "hours": {l: texts.get(("hours", l)) for l in LANGS},
+            "what": {l: texts.get(("what", l)) for l in LANGS}, "open_now": is_open(facts["slots"], when),
+            "address": s["address"], "scope": s["scope"], "police_zone": s["police_zone"],
+            "municipality": loc[2] if loc else None, "postcode": loc[3] if loc else None,
+            "lat": loc[0] if loc else None, "lon": loc[1] if loc else None,
+            "confidence": s["confidence"], "checked": s["checked"], "source": s["source_urls"],
+        }
+    if doc_type == "pharmacy":
+        row = conn.execute("select l.ref, l.name, l.address, l.postcode, l.municipality, l.lat, l.lon, l.status, "
+                           "l.source, l.checked from locations l where l.ref = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        return {"type": "pharmacy", "id": row[0], "names": {l: row[1] for l in LANGS}, "categories": ["pharmacy"],
+                "address": row[2], "postcode": row[3], "municipality": row[4], "lat": row[5], "lon": row[6],
+                "status": row[7], "phone": "", "open_now": None, "confidence": "confirmed", "checked": row[9],
+                "source": row[8]}
+    if doc_type == "training":
+        row = conn.execute("select * from trainings where id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        cols = [d[0] for d in conn.execute("select * from trainings limit 0").description]
+        t = dict(zip(cols, row))
+        return {"type": "training", "id": doc_id, "names": {l: t[f"title_{l}"] for l in LANGS},
+                "categories": ["training_organiser"], "organiser": t["organiser"],
+                "organiser_id": t["organiser_id"], "audiences": json.loads(t["audiences"]),
+                "topics": json.loads(t["topics"]), "languages": json.loads(t["languages"]),
+                "format": {l: t[f"format_{l}"] for l in LANGS}, "url": t["url"], "lat": t["venue_lat"],
+                "lon": t["venue_lon"], "confidence": t["confidence"], "checked": t["checked"], "source": t["source"]}
+    return None
