@@ -19,7 +19,7 @@ export PYTHONPATH := $(CURDIR)
 DB := directory/relais.db
 DOMAIN_OUT := bot/domain/responses.yml
 MODEL := models/relais.tar.gz
-TRAIN_INPUTS := config.yml $(shell find nlu bot/data bot/domain -name '*.yml' -o -name '*.py' 2>/dev/null) $(DOMAIN_OUT)
+TRAIN_INPUTS := config.yml directory/textnorm.py $(shell find nlu bot/data bot/domain -name '*.yml' -o -name '*.py' 2>/dev/null) $(DOMAIN_OUT)
 RASA_DATA := --config config.yml --domain bot/domain --data nlu bot/data
 
 .PHONY: run test venv db domain train validate test-stories pytest bench lock clean

@@ -175,8 +175,10 @@ class Builder:
             " ".join([zone["name_fr"], zone["name_nl"], zone["municipalities"].replace(";", " "), "zone", zone["code"]])
             if zone else "",
         ])
-        name = " ".join(filter(None, {service["name_fr"], service["name_nl"], service["name_en"]}))
-        self.db["search_index"].insert({"doc_type": "service", "doc_id": service["id"], "name": name, "body": body})
+        name = " ".join(dict.fromkeys(filter(None, (service["name_fr"], service["name_nl"], service["name_en"]))))
+        short = self.taxonomy["classification"][service["id"]].get("short", "")
+        self.db["search_index"].insert({"doc_type": "service", "doc_id": service["id"], "short": short,
+                                        "name": name, "body": body})
 
     def police_zones(self) -> list[dict]:
         with (self.seed / "police_zones.csv").open(encoding="utf-8", newline="") as fh:
@@ -287,8 +289,8 @@ class Builder:
                      lat, lon, "address", p["status"], p["source"], p["checked"], "confirmed"))
                 cur.execute("insert into location_categories values (?, 'pharmacy')", (i,))
                 cur.execute("insert into locations_rtree values (?,?,?,?,?)", (i, lat, lat, lon, lon))
-                cur.execute("insert into search_index(doc_type, doc_id, name, body) values (?,?,?,?)",
-                            ("pharmacy", p["id"], p["name"], f"{p['address']} {p['postcode']} {p['municipality']} "
+                cur.execute("insert into search_index(doc_type, doc_id, short, name, body) values (?,?,?,?,?)",
+                            ("pharmacy", p["id"], "", p["name"], f"{p['address']} {p['postcode']} {p['municipality']} "
                              "pharmacie apotheek pharmacy"))
         for service in services:
             categories = json.loads(service["categories"])
@@ -340,7 +342,7 @@ class Builder:
                 "checked": checked})
             body = " ".join([t["organiser"], self.labels("audience", t["audiences"]), self.labels("topic", t["topics"]),
                              *(t.get("format") or {}).values(), "formation opleiding training"])
-            self.db["search_index"].insert({"doc_type": "training", "doc_id": t["id"],
+            self.db["search_index"].insert({"doc_type": "training", "doc_id": t["id"], "short": "",
                                             "name": " ".join(t["title"].values()), "body": body})
         self.db["trainings"].insert_all(rows)
 

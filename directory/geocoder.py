@@ -118,9 +118,15 @@ def default_geocoder() -> Geocoder:
 
 async def resolve_place(directory, text: str, lang: Optional[str] = None,
                         geocoder: Optional[Geocoder] = None) -> Result:
-    """Gazetteer first, then the geocoder for what the gazetteer does not know."""
+    """Gazetteer first, then the geocoder for what the gazetteer does not know.
+
+    An address with a house number on a known street asks the geocoder for
+    the precise point, and keeps the street's point when it gets none.
+    """
     place = directory.resolve_place(text)
-    if isinstance(place, Place) or place.reason != "unknown":
+    wants_geocoder = (isinstance(place, NotFound) and place.reason == "unknown") or \
+        (isinstance(place, Place) and place.matched == "street_of_address")
+    if not wants_geocoder:
         return place
     found = await (geocoder or default_geocoder()).geocode(text, lang)
     if found is None:

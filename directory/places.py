@@ -57,7 +57,7 @@ class Place:
     kind: str
     municipality_nis: Optional[str]
     source: str
-    matched: str = "exact"  # exact, alias, fuzzy, coordinates, geocoder
+    matched: str = "exact"  # exact, fuzzy, street_of_address, coordinates, geocoder
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ class Gazetteer:
         if street:
             place = self.lookup(street.group(1).strip(), "street")
             if place:
-                return place
+                return Place(**{**place.__dict__, "matched": "street_of_address"})
         if core:
             place = self.fuzzy(core, kind)
             if place:

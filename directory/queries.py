@@ -19,7 +19,7 @@ from directory.textnorm import fold, words
 
 MAX_K = 50
 MAX_RADIUS_M = 60_000
-START_RADIUS_M = 800
+START_RADIUS_M = 400
 MAX_SEARCH_TOKENS = 12
 MAX_SEARCH_TEXT = 500
 LANGS = ("fr", "nl", "en")
@@ -82,12 +82,13 @@ def _service_facts(conn: sqlite3.Connection, service_ids: Iterable[str]) -> dict
     return facts
 
 
-def _passes(hit: Hit, facts: Optional[dict], f: Filters) -> bool:
+def _passes(facts: Optional[dict], f: Filters) -> bool:
+    """Languages and audiences filter only where the directory knows them; open now needs known hours."""
     if f.languages and facts and facts["languages"] and not set(f.languages) & set(facts["languages"]):
         return False
     if f.audience and facts and facts["audiences"] and f.audience not in facts["audiences"]:
         return False
-    if f.open_now and hit.open_now is not True:
+    if f.open_now and (facts is None or is_open(facts["slots"], f.when) is not True):
         return False
     return True
 
@@ -100,8 +101,13 @@ def validate_point(lat: object, lon: object) -> tuple[float, float]:
     return float(lat), float(lon)
 
 
+_CATEGORIES: dict = {}
+
+
 def known_categories(conn: sqlite3.Connection) -> set:
-    return {r[0] for r in conn.execute("select code from taxonomy where kind = 'category'")}
+    if id(conn) not in _CATEGORIES:
+        _CATEGORIES[id(conn)] = {r[0] for r in conn.execute("select code from taxonomy where kind = 'category'")}
+    return _CATEGORIES[id(conn)]
 
 
 def nearest(conn: sqlite3.Connection, lat: float, lon: float, k: int = 5, categories: Sequence[str] = (),
@@ -122,57 +128,59 @@ def nearest(conn: sqlite3.Connection, lat: float, lon: float, k: int = 5, catego
     filters = Filters(categories, languages or (), audience, open_now, include_suspended, when)
     radius = START_RADIUS_M
     while True:
-        hits = _within(conn, lat, lon, radius, filters)
-        if len(hits) >= k or radius >= MAX_RADIUS_M:
-            return sorted(hits, key=lambda h: (h.distance_m, h.ref))[:k]
-        radius = min(MAX_RADIUS_M, radius * 2.5)
+        found = _within(conn, lat, lon, radius, filters, k)
+        if len(found) >= k or radius >= MAX_RADIUS_M:
+            return _hydrate_hits(conn, found[:k], filters)
+        # Grow the circle to where k matches should be at the density seen so far.
+        grow = (k / len(found)) ** 0.5 * 1.3 if found else 3.0
+        radius = min(MAX_RADIUS_M, radius * min(max(grow, 1.5), 4.0))
 
 
-def _within(conn: sqlite3.Connection, lat: float, lon: float, radius: float, f: Filters) -> list[Hit]:
+def _within(conn: sqlite3.Connection, lat: float, lon: float, radius: float, f: Filters, k: int) -> list[tuple]:
+    """(distance, id, service_id, facts) of matches within `radius`, nearest first, at least the first k."""
     min_lat, max_lat, min_lon, max_lon = geo.bbox_around(lat, lon, radius)
-    sql = ("select l.id, l.ref, l.kind, l.name, l.address, l.postcode, l.municipality, l.lat, l.lon, l.precision, "
-           "l.status, l.service_id, l.confidence, l.checked, l.source from locations_rtree r "
-           "join locations l on l.id = r.id ")
-    args: list = []
+    # CROSS JOIN keeps SQLite from reordering: the R*Tree box first, then the rows in it.
+    sql = ("select l.id, l.lat, l.lon, l.service_id from locations_rtree r cross join locations l on l.id = r.id "
+           "where r.max_lat >= ? and r.min_lat <= ? and r.max_lon >= ? and r.min_lon <= ?")
+    args: list = [min_lat, max_lat, min_lon, max_lon]
     if f.categories:
-        sql += (f"where l.id in (select location_id from location_categories where category in "
-                f"({','.join('?' * len(f.categories))})) and ")
+        sql += (" and exists (select 1 from location_categories c where c.location_id = l.id and c.category in "
+                f"({','.join('?' * len(f.categories))}))")
         args += f.categories
-    else:
-        sql += "where "
-    sql += "r.max_lat >= ? and r.min_lat <= ? and r.max_lon >= ? and r.min_lon <= ?"
-    args += [min_lat, max_lat, min_lon, max_lon]
     if not f.include_suspended:
         sql += " and l.status = 'ACTIVE'"
-    rows = conn.execute(sql, args).fetchall()
-    facts = _service_facts(conn, (r[11] for r in rows))
-    cats = _categories_of(conn, [r[0] for r in rows])
+    candidates = []
+    for loc_id, plat, plon, service_id in conn.execute(sql, args):
+        distance = geo.haversine_m(lat, lon, plat, plon)
+        if distance <= radius:
+            candidates.append((distance, loc_id, service_id))
+    candidates.sort()
+    facts = _service_facts(conn, (c[2] for c in candidates))
+    found = []
+    for distance, loc_id, service_id in candidates:
+        fact = facts.get(service_id) if service_id else None
+        if _passes(fact, f):
+            found.append((distance, loc_id, service_id, fact))
+            if len(found) >= k:
+                break
+    return found
+
+
+def _hydrate_hits(conn: sqlite3.Connection, found: list, f: Filters) -> list[Hit]:
     hits = []
-    for r in rows:
-        distance = geo.haversine_m(lat, lon, r[7], r[8])
-        if distance > radius:
-            continue
-        fact = facts.get(r[11]) if r[11] else None
-        hit = Hit(ref=r[1], kind=r[2], name=r[3], address=r[4], postcode=r[5], municipality=r[6], lat=r[7], lon=r[8],
-                  distance_m=round(distance), precision=r[9], status=r[10], service_id=r[11],
-                  categories=cats.get(r[0], []), phone=fact["phone"] if fact else "",
-                  open_now=is_open(fact["slots"], f.when) if fact else None,
-                  confidence=fact["confidence"] if fact else r[12], checked=fact["checked"] if fact else r[13],
-                  source=r[14])
-        if _passes(hit, fact, f):
-            hits.append(hit)
+    for distance, loc_id, service_id, fact in found:
+        r = conn.execute(
+            "select l.ref, l.kind, l.name, l.address, l.postcode, l.municipality, l.lat, l.lon, l.precision, "
+            "l.status, l.confidence, l.checked, l.source, "
+            "(select group_concat(c.category) from location_categories c where c.location_id = l.id) "
+            "from locations l where l.id = ?", (loc_id,)).fetchone()
+        hits.append(Hit(ref=r[0], kind=r[1], name=r[2], address=r[3], postcode=r[4], municipality=r[5], lat=r[6],
+                        lon=r[7], distance_m=round(distance), precision=r[8], status=r[9], service_id=service_id,
+                        categories=(r[13] or "").split(","), phone=fact["phone"] if fact else "",
+                        open_now=is_open(fact["slots"], f.when) if fact else None,
+                        confidence=fact["confidence"] if fact else r[10],
+                        checked=fact["checked"] if fact else r[11], source=r[12]))
     return hits
-
-
-def _categories_of(conn: sqlite3.Connection, ids: list) -> dict:
-    out: dict = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for loc_id, cat in conn.execute(
-                f"select location_id, category from location_categories where location_id in "
-                f"({','.join('?' * len(chunk))})", chunk):
-            out.setdefault(loc_id, []).append(cat)
-    return out
 
 
 # Words that carry no meaning in a directory search; dropped unless nothing else is left.
@@ -222,7 +230,7 @@ def search(conn: sqlite3.Connection, text: str, doc_types: Sequence[str] = (), c
             return []
         rows = conn.execute(
             "select doc_type, doc_id from search_index where search_index match ? "
-            "order by bm25(search_index, 0, 0, 4.0, 1.0) limit 200", (query,)).fetchall()
+            "order by bm25(search_index, 0, 0, 10.0, 4.0, 1.0) limit 200", (query,)).fetchall()
         results = [r for r in rows if not doc_types or r[0] in doc_types]
         if results:
             break

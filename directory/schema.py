@@ -65,7 +65,8 @@ CREATE TABLE locations (
 CREATE INDEX locations_service ON locations(service_id);
 
 CREATE TABLE location_categories (location_id INTEGER NOT NULL REFERENCES locations(id), category TEXT NOT NULL,
-  PRIMARY KEY (category, location_id));
+  PRIMARY KEY (category, location_id)) WITHOUT ROWID;
+CREATE INDEX location_categories_location ON location_categories(location_id, category);
 
 CREATE VIRTUAL TABLE locations_rtree USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 
@@ -87,7 +88,7 @@ CREATE TABLE place_names (key TEXT NOT NULL, place_id TEXT NOT NULL REFERENCES p
 CREATE VIRTUAL TABLE place_names_fts USING fts5(key, tokenize = 'trigram');
 
 CREATE VIRTUAL TABLE search_index USING fts5(
-  doc_type UNINDEXED, doc_id UNINDEXED, name, body, tokenize = 'unicode61 remove_diacritics 2');
+  doc_type UNINDEXED, doc_id UNINDEXED, short, name, body, tokenize = 'unicode61 remove_diacritics 2');
 """
 
 

@@ -102,6 +102,7 @@ def start_stack(extra_env: dict | None = None) -> Stack:
         "RELAIS_WEB_PORT": str(free_port()),
         "RELAIS_RASA_PORT": str(free_port()),
         "RELAIS_ACTIONS_PORT": str(free_port()),
+        "RELAIS_GEOCODER_URL": "off",  # tests never reach the public geocoder
         **(extra_env or {}),
     }
     process = subprocess.Popen(

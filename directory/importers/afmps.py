@@ -22,7 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
-COLUMNS = ["id", "name", "address", "postcode", "municipality", "status", "lat", "lon", "source", "checked"]
+COLUMNS = ["id", "name", "address", "postcode", "municipality", "status", "lat", "lon", "x_lambert2008",
+           "y_lambert2008", "source", "checked"]
 BRUSSELS_POSTCODES = range(1000, 1211)
 SOURCE_JSON = "AFMPS/FAGG Lst_Pharmacies_pub_Extended.xlsx via jy95/pharmacies_BE last-pharmacies_afmps.json (CC BY-NC-SA 4.0)"
 SOURCE_XLSX = "AFMPS/FAGG Lst_Pharmacies_pub_Extended.xlsx"
@@ -48,8 +49,8 @@ def _title(text: str) -> str:
 def from_json(path: Path, checked: str) -> Iterator[dict]:
     for item in json.loads(Path(path).read_text(encoding="utf-8")):
         wgs = next((g for g in item["geo"] if g["format"] == "epsg:4326"), None)
+        lam = next((g for g in item["geo"] if g["format"] == "epsg:3812"), None)
         if wgs is None:
-            lam = next(g for g in item["geo"] if g["format"] == "epsg:3812")
             lat, lon = lambert2008_to_wgs84(lam["x"], lam["y"])
         else:
             lat, lon = wgs["latitude"], wgs["longitude"]
@@ -62,6 +63,8 @@ def from_json(path: Path, checked: str) -> Iterator[dict]:
             "status": item["status"],
             "lat": round(float(lat), 6),
             "lon": round(float(lon), 6),
+            "x_lambert2008": lam["x"] if lam else "",
+            "y_lambert2008": lam["y"] if lam else "",
             "source": SOURCE_JSON,
             "checked": checked,
         }
@@ -84,6 +87,8 @@ def from_xlsx(path: Path, checked: str) -> Iterator[dict]:
             "status": "ACTIVE" if row[5] in (None, "") else "TEMPORARILY_SUSPENDED",
             "lat": round(lat, 6),
             "lon": round(lon, 6),
+            "x_lambert2008": float(row[8]),
+            "y_lambert2008": float(row[9]),
             "source": SOURCE_XLSX,
             "checked": checked,
         }
