@@ -22,12 +22,12 @@ MODEL := models/relais.tar.gz
 TRAIN_INPUTS := config.yml directory/textnorm.py $(shell find nlu bot/data bot/domain -name '*.yml' -o -name '*.py' 2>/dev/null) $(DOMAIN_OUT)
 RASA_DATA := --config config.yml --domain bot/domain --data nlu bot/data
 
-.PHONY: run test venv db domain train validate test-stories pytest bench lock clean
+.PHONY: run test venv db domain train validate test-stories eval pytest bench lock clean
 
 run: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL)
 	$(PY) -m bot
 
-test: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL) validate test-stories pytest
+test: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL) validate test-stories eval pytest
 
 venv: $(VENV)/.installed
 db: $(DB)
@@ -58,6 +58,10 @@ validate: $(VENV)/.installed $(DOMAIN_OUT)
 
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --no-plot --out results/core
+
+# Intent accuracy, danger recall and false alarms on the held-out sets (docs/nlu-eval.md).
+eval: $(MODEL)
+	$(PY) -m tests.eval_nlu
 
 pytest: $(VENV)/.installed $(DB) $(MODEL)
 	$(PY) -m pytest -q tests

@@ -1,5 +1,9 @@
 """Relais' custom actions (rasa-sdk), served by `python -m rasa_sdk --actions actions`.
 
-The first conversations (greeting, danger, helplines) are plain responses that
-need no action server; actions that query the directory are added here.
+- `nearby`: the nearest pharmacies, EVA cell, CPVS and services to a place;
+- `lookup`: a service, number or training by name or keyword (helpline staff).
+Emergency and helpline answers are plain responses: they need no action server.
 """
+
+from actions.lookup import ActionLookup  # noqa: F401
+from actions.nearby import ActionFindNearby, ActionMoreResults  # noqa: F401

@@ -2,7 +2,7 @@
 
 Responses are written in `bot/responses/*.yml` with placeholders instead of
 facts: `{{phone:evc_0800}}`, `{{name:evc_0800}}`, `{{what:evc_0800}}`,
-`{{hours:evc_0800}}`. This module fills them from the directory database, in
+`{{hours:evc_0800}}` (any text field of a service), `{{context:plan}}`. This module fills them from the directory database, in
 the language of each variant (its `language` slot condition; English for the
 unconditioned fallback variant), and writes one Rasa domain file. So the
 emergency and helpline answers stay plain responses, which need no action
@@ -45,6 +45,11 @@ def variant_language(variant: dict) -> str:
 def fill(text: str, lang: str, directory: Directory, where: str) -> str:
     def replace(match: re.Match) -> str:
         kind, service_id = match.group(1), match.group(2)
+        if kind == "context":
+            text = directory.context(service_id, lang)
+            if not text:
+                raise RenderError(f"{where}: no context {service_id!r} in {lang!r}")
+            return text
         service = directory.service(service_id)
         if service is None:
             raise RenderError(f"{where}: unknown service {service_id!r}")

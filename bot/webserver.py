@@ -152,6 +152,20 @@ def to_page_message(rasa_message: dict) -> dict:
     return out
 
 
+def page_messages(rasa_messages: list) -> list:
+    """Rasa's messages for the page; a custom payload sent on its own joins the text before it."""
+    out: list = []
+    for message in rasa_messages:
+        if not isinstance(message, dict):
+            continue
+        page = to_page_message(message)
+        if not page["text"] and "custom" in page and out and "custom" not in out[-1]:
+            out[-1]["custom"] = page["custom"]
+        elif page["text"] or page.get("buttons") or "custom" in page:
+            out.append(page)
+    return out
+
+
 async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
     """The bot's messages for this chat turn, or None when Rasa cannot answer."""
     cfg = app[SETTINGS]
@@ -197,7 +211,7 @@ async def chat(request: web.Request) -> web.Response:
             {"messages": fallback.degraded_messages(lang), "lang": lang or "en", "degraded": True}
         )
     lang = await conversation_language(request.app, chat_turn["session"]) or chat_turn["lang"]
-    return web.json_response({"messages": [to_page_message(m) for m in messages], "lang": lang})
+    return web.json_response({"messages": page_messages(messages), "lang": lang})
 
 
 async def probe(app: web.Application, url: str, params: Optional[dict] = None) -> str:

@@ -113,6 +113,7 @@ class Builder:
         self.places()
         self.locations(services)
         self.trainings()
+        self.context()
         self.db["meta"].insert_all(
             [{"key": "seed_digest", "value": seed_digest(self.seed)},
              {"key": "built_at", "value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
@@ -327,6 +328,13 @@ class Builder:
                 if place:
                     return place
         return None
+
+    def context(self) -> None:
+        data = _yaml(self.seed / "context.yml")
+        self.db["context"].insert_all(
+            {"id": cid, "lang": lang, "text": " ".join(str(text).split()), "source": entry["source"],
+             "confidence": entry["confidence"], "checked": str(data["checked"])}
+            for cid, entry in data["context"].items() for lang, text in entry["text"].items())
 
     def trainings(self) -> None:
         data = _yaml(self.seed / "trainings.yml")

@@ -69,6 +69,10 @@ class Directory:
             source_urls=row["source_urls"], police_zone=row["police_zone"], texts=texts,
         )
 
+    def context(self, context_id: str, lang: str) -> Optional[str]:
+        row = self.conn.execute("select text from context where id = ? and lang = ?", (context_id, lang)).fetchone()
+        return row[0] if row else None
+
     def display_phones(self) -> set[str]:
         """Every dialable number in the directory, as written ("0800 30 030")."""
         return {r[0] for r in self.conn.execute("select phone from services where phone != ''")}

@@ -42,6 +42,10 @@ CREATE TABLE schedules (
   opens INTEGER NOT NULL, closes INTEGER NOT NULL);
 CREATE INDEX schedules_service ON schedules(service_id);
 
+CREATE TABLE context (
+  id TEXT NOT NULL, lang TEXT NOT NULL, text TEXT NOT NULL, source TEXT NOT NULL, confidence TEXT NOT NULL,
+  checked TEXT NOT NULL, PRIMARY KEY (id, lang));
+
 CREATE TABLE municipalities (
   nis TEXT PRIMARY KEY, name_fr TEXT NOT NULL, name_nl TEXT NOT NULL, postcodes TEXT NOT NULL,
   police_zone TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,

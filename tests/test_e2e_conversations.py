@@ -163,3 +163,70 @@ def test_pages_carry_security_headers(stack):
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert "112" in page and "<script>" not in page
+
+
+# Issue 4: conversations that help, through the real stack.
+
+@pytest.mark.parametrize("lang, greeting, ask, place, header", [
+    ("fr", "bonjour", "où est la pharmacie la plus proche ?", "Schaerbeek", "Près de Schaerbeek"),
+    ("nl", "hallo", "waar is de dichtstbijzijnde apotheek?", "Schaarbeek", "Dicht bij Schaerbeek"),
+    ("en", "hello", "where is the nearest pharmacy?", "Schaerbeek", "Near Schaerbeek"),
+])
+def test_from_hello_to_the_three_nearest_pharmacies(stack, lang, greeting, ask, place, header):
+    sid = session()
+    stack.chat(sid, greeting)
+    asked = stack.chat(sid, ask)
+    assert asked["lang"] == lang and "1030" in texts(asked)  # asks where, with examples
+    reply = stack.chat(sid, place)
+    assert reply["lang"] == lang
+    text = texts(reply)
+    assert text.startswith(header)
+    assert len([l for l in text.splitlines() if l[:3] in ("1. ", "2. ", "3. ")]) == 3
+    assert reply["messages"][0]["custom"]["type"] == "contact_points"
+    more = stack.chat(sid, {"fr": "plus", "nl": "meer", "en": "more"}[lang])
+    assert "4. " in texts(more)
+
+
+def test_nearby_with_the_location_shared_by_the_page(stack):
+    reply = stack.chat(session(), "pharmacie", lang="fr", location={"lat": 50.8466, "lon": 4.3528})
+    assert texts(reply).startswith("Près de votre position")
+
+
+@pytest.mark.parametrize("message, lang, windows", [
+    ("j'ai été violée hier soir", "fr", "72 heures"),
+    ("ik ben gisteren verkracht", "nl", "72 uur"),
+    ("I was raped last night", "en", "72 hours"),
+])
+def test_cpvs_time_windows_after_sexual_violence(stack, message, lang, windows):
+    reply = stack.chat(session(), message)
+    text = texts(reply)
+    assert reply["lang"] == lang
+    assert "02 535 45 42" in text and windows in text and "7" in text and "02 349 44 22" in text
+
+
+def test_pharmacist_gets_the_route_then_services_near_the_pharmacy(stack):
+    sid = session()
+    route = texts(stack.chat(sid, "je suis pharmacien, une cliente m'a dit que son mari la frappe"))
+    assert route.index("112") < route.index("02 535 45 42") < route.index("0800 30 030")
+    services = texts(stack.chat(sid, "1050"))
+    assert "Services d'aide les plus proches" in services
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("numéro GAMS", "02 219 43 40"), ("EVA Bruxelles-Nord", "0471 94 38 72"), ("EVA Montgomery", "02 788 96 92"),
+    ("EVA Koekelberg", "Bruxelles-Ouest"), ("cellule EVA 1030", "0471 94 38 72"),
+])
+def test_staff_find_a_number_or_an_eva_cell_in_one_message(stack, message, expected):
+    assert expected in texts(stack.chat(session(), message))
+
+
+def test_danger_mid_search_still_comes_first(stack):
+    sid = session()
+    stack.chat(sid, "où est la pharmacie la plus proche ?")
+    text = texts(stack.chat(sid, "il arrive avec un couteau"))
+    assert text.startswith("En danger maintenant : appelez le 112")
+
+
+def test_leaving_tonight_gives_intake_lines_and_no_shelter_address(stack):
+    text = texts(stack.chat(session(), "I need to leave home tonight"))
+    assert "02 539 27 44" in text and "secret" in text

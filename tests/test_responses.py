@@ -11,7 +11,9 @@ import yaml
 from bot.render import RenderError, render
 from tests.conftest import ROOT
 
-PHONE_LIKE = re.compile(r"(?<![\d/])(?:0\d{1,3}(?: \d{2,3}){2,3}|1\d{2,3}(?: \d{3})?)(?![\d/])")
+# Belgian phone formats: 0X XXX XX XX, 0800 XX XXX, short numbers (112, 116 000) and 17xx.
+# Four-digit numbers from 1000 to 1299 are Brussels postcodes, not phones.
+PHONE_LIKE = re.compile(r"(?<![\d/])(?:0\d{1,3}(?: \d{2,3}){2,3}|1\d{2}(?: \d{3})?|17\d{2})(?![\d/])")
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +27,16 @@ def test_every_number_said_is_in_the_directory(responses, directory):
         for variant in variants:
             for number in PHONE_LIKE.findall(variant["text"]):
                 assert number in known, f"{name}: {number} is not a directory number"
+
+
+def test_every_number_on_the_chat_page_is_in_the_directory(directory):
+    from bot.page import page_texts
+
+    known = directory.display_phones()
+    for lang, texts in page_texts(directory).items():
+        for key, text in texts.items():
+            for number in PHONE_LIKE.findall(text):
+                assert number in known, f"page_texts {lang}.{key}: {number}"
 
 
 def test_every_response_has_fr_nl_and_a_default(responses):

@@ -29,6 +29,9 @@ LANGUAGE_NAMES = {
 }
 # Codes count only as a whole message ("nl"): "en" is also a French word.
 LANGUAGE_CODES = {"fr": "fr", "nl": "nl", "en": "en", "eng": "en"}
+# Words every language uses: they say nothing of the user's language.
+NEUTRAL = {"ok", "okay", "oke", "okey", "okido", "ciao", "lol", "mdr", "hmm", "hm", "euh", "eh", "ah", "oh", "haha",
+           "hihi", "xd", "yes", "no", "si", "sos", "eva", "cpvs", "zsg", "gams"}
 # A whole known word says more than its letters: it counts this many times.
 WORD_WEIGHT = 3
 # A message naming a language counts as a request only when it is this short.
@@ -48,7 +51,7 @@ def features(text: str) -> list[str]:
     """Word and character-trigram features of a text."""
     feats: list[str] = []
     for word in words(text):
-        if any(ch.isdigit() for ch in word):
+        if any(ch.isdigit() for ch in word) or word in NEUTRAL:
             continue
         feats.extend(["w:" + word] * WORD_WEIGHT)
         padded = f" {word} "

@@ -116,8 +116,15 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             return cls(config, model_storage, resource)
 
     def language_of(self, message: Message) -> Optional[tuple]:
-        """(language, confidence) for a message, or None to keep the previous one."""
+        """(language, confidence) for a message, or None to keep the previous one.
+
+        Place names ("Schaarbeek", "Gare du Midi") say nothing of the user's
+        language: the spans of `place` entities are left out of the guess.
+        """
         text = message.get(TEXT) or ""
+        for entity in sorted((e for e in message.get(ENTITIES, []) if e.get("entity") == "place"),
+                             key=lambda e: -e["start"]):
+            text = text[:entity["start"]] + " " + text[entity["end"]:]
         guess = self._model.guess(text)
         if guess and guess.reason == "request":
             return guess.language, 1.0

@@ -1,0 +1,86 @@
+"""Lookup for helpline staff: a service, number or training by name or keyword.
+
+"numéro GAMS", "EVA Bruxelles-Nord", "EVA Koekelberg", "trainings on FGM for
+social workers": one message, answered with the directory's facts, each
+with its confidence and check date when it is not confirmed. "EVA" or
+"police" with a place gives the EVA cell of that place's police zone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import db
+from actions.nearby import POLICE_WORDS, eva_line, place_text
+from actions.texts import t
+from directory.geocoder import resolve_place
+from directory.places import Place
+from directory.textnorm import words
+
+log = logging.getLogger("relais.actions")
+MAX_RESULTS = 3
+SHELTER = "shelter"
+
+
+def confidence_note(result: dict, lang: Optional[str]) -> str:
+    if result.get("confidence") in ("partly", "unconfirmed"):
+        return f" ({t(result['confidence'], lang)}, {t('checked', lang, date=result['checked'])})"
+    return ""
+
+
+def result_line(result: dict, lang: Optional[str]) -> str:
+    names = result["names"]
+    name = names.get(lang or "en") or names.get("fr") or names.get("nl") or names.get("en")
+    parts = [name]
+    if result["type"] == "training":
+        parts.append(result.get("organiser", ""))
+        if result.get("url"):
+            parts.append(result["url"])
+    else:
+        if result.get("phone"):
+            parts.append(f"{t('phone', lang)} {result['phone']}")
+        elif result.get("phone_note"):
+            parts.append(f"{t('phone', lang)} {t('unconfirmed', lang)}")
+        hours = (result.get("hours") or {}).get(lang or "en")
+        if hours:
+            parts.append(hours)
+        if SHELTER in result.get("categories", []):
+            parts.append(t("address_hidden", lang))
+        elif result["type"] == "pharmacy" and result.get("address"):
+            parts.append(f"{result['address']}, {result.get('postcode', '')} {result.get('municipality', '')}")
+    return " — ".join(p for p in parts if p) + confidence_note(result, lang)
+
+
+class ActionLookup(Action):
+    def name(self) -> str:
+        return "action_lookup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        lang = tracker.get_slot("language")
+        text = (tracker.latest_message or {}).get("text") or ""
+        d = db.directory()
+        if d is None:
+            dispatcher.utter_message(response="utter_search_unavailable")
+            return []
+        if set(words(text)) & POLICE_WORDS and place_text(tracker):
+            place = await resolve_place(d, place_text(tracker), lang)
+            line = eva_line(d, place, lang) if isinstance(place, Place) else None
+            if line:
+                dispatcher.utter_message(text=line)
+                return []
+        try:
+            results = d.search(text, doc_types=["service", "training"], limit=MAX_RESULTS)
+        except Exception:
+            log.exception("lookup failed")
+            dispatcher.utter_message(response="utter_search_unavailable")
+            return []
+        if not results:
+            dispatcher.utter_message(text=t("lookup_none", lang, text=text[:80]))
+            return []
+        lines = [t("found", lang), *(result_line(r, lang) for r in results)]
+        dispatcher.utter_message(text="\n".join(lines))
+        return []

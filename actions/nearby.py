@@ -1,0 +1,227 @@
+"""Actions that find the nearest help: pharmacies, the EVA cell of the zone, the CPVS, services.
+
+The place comes, in order, from the location the web page shared with this
+message, a `place` entity (nlu/components/places.py), the whole message when
+it is only a place (intent `inform_place`), or the place given earlier. It
+is resolved by the directory's gazetteer, then the geocoder (2 s at most),
+without blocking the action server's event loop. When the directory cannot
+answer, the user gets the helplines instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import db
+from actions.texts import distance, t
+from directory.geo import in_belgium
+from directory.geocoder import resolve_place
+from directory.places import Place
+from directory.queries import QueryError
+from directory.textnorm import words
+
+log = logging.getLogger("relais.actions")
+PAGE = 3
+PHARMACY_WORDS = {"pharmacie", "pharmacies", "pharmacien", "apotheek", "apotheken", "apotheker", "pharmacy",
+                  "pharmacies", "pharmacist", "chemist", "pharma"}
+POLICE_WORDS = {"eva", "police", "politie", "commissariat", "plainte", "klacht", "complaint", "politiekantoor"}
+MEDICAL_WORDS = {"cpvs", "zsg", "hopital", "ziekenhuis", "hospital", "viol", "verkrachting", "rape", "medecin"}
+SERVICE_WORDS = {"service", "services", "association", "associations", "dienst", "diensten", "hulpverlening",
+                 "organisation", "organisatie", "organisation", "support"}
+SERVICE_CATEGORIES = ["association", "legal", "fgm_forced_marriage", "lgbtqi", "housing", "medical",
+                      "police_victim_reception", "coordination"]
+
+
+def wanted(text: str, previous: Optional[str]) -> str:
+    """What to look for: pharmacy, police, medical, services, or everything (default)."""
+    tokens = set(words(text or ""))
+    for name, vocabulary in (("pharmacy", PHARMACY_WORDS), ("police", POLICE_WORDS), ("medical", MEDICAL_WORDS),
+                             ("services", SERVICE_WORDS)):
+        if tokens & vocabulary:
+            return name
+    return previous or "default"
+
+
+def after_pharmacist_route(tracker: Tracker) -> bool:
+    """True when the bot's last answer was the pharmacists' referral route."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "action" and event.get("name") not in ("action_listen", None):
+            return event.get("name") == "utter_pharmacist_route"
+    return False
+
+
+def shared_location(tracker: Tracker) -> Optional[Place]:
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    location = metadata.get("location") if isinstance(metadata, dict) else None
+    if not isinstance(location, dict):
+        return None
+    lat, lon = location.get("lat"), location.get("lon")
+    if not in_belgium(lat, lon):
+        return None
+    names = {"fr": "votre position", "nl": "uw locatie", "en": "your location"}
+    return Place(names.get(tracker.get_slot("language"), names["en"]), float(lat), float(lon), "point",
+                 "coordinates", None, "browser geolocation", "coordinates")
+
+
+def place_text(tracker: Tracker) -> Optional[str]:
+    message = tracker.latest_message or {}
+    entities = [e for e in message.get("entities", []) if e.get("entity") == "place"]
+    if entities:
+        return str(entities[0].get("value"))
+    if (message.get("intent") or {}).get("name") == "inform_place":
+        return message.get("text")
+    return tracker.get_slot("place")
+
+
+def hit_line(index: int, hit, lang: Optional[str]) -> str:
+    parts = [f"{index}. {hit.name}"]
+    if hit.address:
+        parts.append(f"{hit.address}, {hit.postcode} {hit.municipality}".strip(", "))
+    parts.append(distance(hit.distance_m, lang))
+    if hit.phone:
+        parts.append(f"{t('phone', lang)} {hit.phone}")
+    if hit.open_now is True:
+        parts.append(t("open", lang))
+    elif hit.open_now is False:
+        parts.append(t("closed", lang))
+    return " — ".join(parts)
+
+
+def item(hit) -> dict:
+    return {"name": hit.name, "address": hit.address, "postcode": hit.postcode, "municipality": hit.municipality,
+            "distance_m": hit.distance_m, "phone": hit.phone, "open_now": hit.open_now, "kind": hit.kind,
+            "lat": hit.lat, "lon": hit.lon}
+
+
+def eva_line(d, place: Place, lang: Optional[str]) -> Optional[str]:
+    nis = place.municipality_nis or d.gazetteer.municipality_at(place.lat, place.lon)
+    if not nis:
+        return None
+    row = d.conn.execute(
+        "select z.code, z.name_fr, z.name_nl, s.id from municipalities m join police_zones z on z.code = m.police_zone "
+        "join services s on s.police_zone = z.code where m.nis = ?", (nis,)).fetchone()
+    if row is None:
+        return None
+    service = d.service(row[3])
+    zone = row[2] if lang == "nl" else row[1]
+    if not service.phone:
+        return t("eva_no_phone", lang, zone=zone, name=service.name(lang))
+    hours = f" ({service.text('hours', lang)})" if service.text("hours", lang) else ""
+    return t("eva", lang, zone=zone, name=service.name(lang), phone=service.phone, hours=hours)
+
+
+def cpvs_line(d, lang: Optional[str]) -> str:
+    cpvs = d.service("cpvs_bxl")
+    return t("cpvs", lang, name=cpvs.text("what", lang) or cpvs.name(lang), phone=cpvs.phone)
+
+
+def search(d, place: Place, kind: str, lang: Optional[str], k: int) -> tuple[list, list]:
+    """(lines, hits) for a search of `kind` around `place`, the first `k` hits."""
+    if kind in ("pharmacy", "default"):
+        hits = d.nearest(place.lat, place.lon, k, categories=["pharmacy"])
+        lines = [t("pharmacies", lang)]
+    elif kind == "medical":
+        hits = d.nearest(place.lat, place.lon, k, categories=["medical"])
+        lines = [t("services", lang)]
+    else:
+        hits = d.nearest(place.lat, place.lon, k, categories=SERVICE_CATEGORIES)
+        lines = [t("services", lang)]
+    return lines, hits
+
+
+class ActionFindNearby(Action):
+    """Nearest help to a place; asks for the place when it is missing."""
+
+    def name(self) -> str:
+        return "action_find_nearby"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        lang = tracker.get_slot("language")
+        previous = "services" if after_pharmacist_route(tracker) else tracker.get_slot("search_kind")
+        kind = wanted((tracker.latest_message or {}).get("text", ""), previous)
+        d = db.directory()
+        if d is None:
+            dispatcher.utter_message(response="utter_search_unavailable")
+            return []
+        place = shared_location(tracker)
+        if place is None:
+            text = place_text(tracker)
+            if not text:
+                dispatcher.utter_message(response="utter_ask_place")
+                return [SlotSet("search_kind", kind)]
+            try:
+                place = await resolve_place(d, text, lang)
+            except Exception:  # the geocoder or the database failed: say so, never crash
+                log.exception("place resolution failed")
+                dispatcher.utter_message(response="utter_search_unavailable")
+                return []
+            if not isinstance(place, Place):
+                dispatcher.utter_message(response=f"utter_place_{place.reason}")
+                return [SlotSet("place", None), SlotSet("search_kind", kind)]
+        return answer(dispatcher, d, place, kind, lang, offset=0)
+
+
+def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: Optional[str], offset: int) -> list:
+    try:
+        if kind == "police":
+            line = eva_line(d, place, lang)
+            if line:
+                dispatcher.utter_message(text=line)
+            else:
+                dispatcher.utter_message(response="utter_complaint")
+            return [SlotSet("place", None), SlotSet("search_kind", None)]
+        lines, hits = search(d, place, kind, lang, offset + PAGE + 1)
+    except QueryError:
+        dispatcher.utter_message(response="utter_place_outside_belgium")
+        return [SlotSet("place", None)]
+    except Exception:
+        log.exception("nearby search failed")
+        dispatcher.utter_message(response="utter_search_unavailable")
+        return []
+    page, has_more = hits[offset:offset + PAGE], len(hits) > offset + PAGE
+    if not page:
+        dispatcher.utter_message(text=t("no_more" if offset else "nothing", lang, place=place.name))
+        return [SlotSet("place", None)]
+    body = [t("near", lang, place=place.name), *lines, *(hit_line(offset + i + 1, h, lang) for i, h in enumerate(page))]
+    if any(h.kind == "pharmacy" for h in page):
+        body.append(t("no_pharmacy_phone", lang))
+    if kind == "default" and offset == 0:
+        eva = eva_line(d, place, lang)
+        body += [eva] if eva else []
+        body.append(cpvs_line(d, lang))
+    if has_more:
+        body.append(t("more", lang))
+    dispatcher.utter_message(text="\n".join(body),
+                             json_message={"type": "contact_points", "items": [item(h) for h in page]})
+    return [SlotSet("place", None), SlotSet("search_kind", kind),
+            SlotSet("search_point", json.dumps([place.lat, place.lon, place.name])),
+            SlotSet("search_offset", float(offset + PAGE))]
+
+
+class ActionMoreResults(Action):
+    """The next page of the last nearby search."""
+
+    def name(self) -> str:
+        return "action_more_results"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        lang = tracker.get_slot("language")
+        d = db.directory()
+        if d is None:
+            dispatcher.utter_message(response="utter_search_unavailable")
+            return []
+        try:
+            lat, lon, name = json.loads(tracker.get_slot("search_point") or "null")
+        except (TypeError, ValueError):
+            dispatcher.utter_message(response="utter_ask_place")
+            return []
+        kind = tracker.get_slot("search_kind") or "default"
+        offset = int(tracker.get_slot("search_offset") or PAGE)
+        place = Place(name, lat, lon, "point", "previous", None, "previous search", "previous")
+        return answer(dispatcher, d, place, "pharmacy" if kind == "default" else kind, lang, offset)

@@ -1,0 +1,174 @@
+"""Custom actions, run like the action server runs them: a rasa-sdk Tracker,
+a CollectingDispatcher, the real directory database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import db
+from actions.lookup import ActionLookup
+from actions.nearby import ActionFindNearby, ActionMoreResults
+from tests.conftest import DB
+
+
+@pytest.fixture(autouse=True)
+def real_directory(monkeypatch):
+    monkeypatch.setenv("RELAIS_DB", str(DB))
+    monkeypatch.setenv("RELAIS_GEOCODER_URL", "off")
+    import directory.geocoder as geocoder
+
+    monkeypatch.setattr(geocoder, "_default", None)
+    db._handle = None
+    yield
+    db._handle = None
+
+
+def tracker(text: str, intent: str, lang: str = "fr", entities=(), slots=None, metadata=None, events=()) -> Tracker:
+    return Tracker(
+        sender_id="test", slots={"language": lang, **(slots or {})},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": list(entities),
+                        "metadata": metadata or {}},
+        events=list(events), paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
+
+
+def run(action, t: Tracker) -> tuple[list, list]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {}))
+    return dispatcher.messages, events
+
+
+def place(value: str) -> dict:
+    return {"entity": "place", "value": value, "start": 0, "end": len(value)}
+
+
+def test_nearest_pharmacies_to_a_municipality():
+    messages, events = run(ActionFindNearby(), tracker("pharmacie à Schaerbeek", "find_nearby",
+                                                       entities=[place("schaerbeek")]))
+    text = messages[0]["text"]
+    assert text.startswith("Près de Schaerbeek")
+    lines = [l for l in text.splitlines() if re.match(r"^\d\. ", l)]
+    assert len(lines) == 3 and all("1030" in l for l in lines)
+    distances = [int(re.search(r"— (\d+) m", l).group(1)) for l in lines]
+    assert distances == sorted(distances)
+    assert "ni téléphone ni horaires" in text
+    assert messages[0]["custom"]["type"] == "contact_points" and len(messages[0]["custom"]["items"]) == 3
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["search_offset"] == 3 and slots["search_kind"] == "pharmacy"
+
+
+def test_more_results_continues_the_list():
+    _, events = run(ActionFindNearby(), tracker("apotheek in Schaarbeek", "find_nearby", "nl",
+                                                entities=[place("schaarbeek")]))
+    slots = {e["name"]: e["value"] for e in events}
+    messages, events = run(ActionMoreResults(), tracker("meer", "more_results", "nl", slots=slots))
+    assert "4. " in messages[0]["text"] and "Dichtstbijzijnde apotheken" in messages[0]["text"]
+    assert {e["name"]: e["value"] for e in events}["search_offset"] == 6
+
+
+def test_asks_for_the_place_when_missing():
+    messages, events = run(ActionFindNearby(), tracker("where is the nearest pharmacy", "find_nearby", "en"))
+    assert messages[0]["response"] == "utter_ask_place"
+    assert {"event": "slot", "timestamp": None, "name": "search_kind", "value": "pharmacy"} in events
+
+
+def test_a_bare_place_answer_uses_the_whole_message():
+    messages, _ = run(ActionFindNearby(), tracker("1050", "inform_place", "fr"))
+    text = messages[0]["text"]
+    assert "Près de 1050" in text
+    assert "Cellule EVA – Zone Bruxelles-Capitale-Ixelles, tél. 02 279 75 39" in text
+    assert "02 535 45 42" in text  # the CPVS comes with a default search
+
+
+def test_shared_location_wins_over_text():
+    messages, _ = run(ActionFindNearby(), tracker("pharmacy", "find_nearby", "en",
+                                                  metadata={"location": {"lat": 50.8466, "lon": 4.3528}}))
+    assert messages[0]["text"].startswith("Near your location")
+
+
+def test_unknown_and_faraway_places_get_clear_answers():
+    for text, response in [("qwxzv plonk", "utter_place_unknown"), ("1300", "utter_place_outside_brussels"),
+                           ("48.85, 2.35", "utter_place_outside_belgium")]:
+        messages, _ = run(ActionFindNearby(), tracker(text, "inform_place"))
+        assert messages[0]["response"] == response, text
+
+
+def test_after_the_pharmacist_route_the_place_brings_services():
+    events = [{"event": "action", "name": "utter_pharmacist_route"}, {"event": "action", "name": "action_listen"},
+              {"event": "user", "text": "1030"}]
+    messages, _ = run(ActionFindNearby(), tracker("1030", "inform_place", "en", events=events))
+    text = messages[0]["text"]
+    assert "Nearest support services" in text and "pharmac" not in text.split("\n")[1].lower()
+
+
+def test_broken_directory_falls_back_to_the_helplines(monkeypatch, tmp_path):
+    bad = tmp_path / "broken.db"
+    bad.write_bytes(b"not a database" * 50)
+    monkeypatch.setenv("RELAIS_DB", str(bad))
+    db._handle = None
+    for action, t in [(ActionFindNearby(), tracker("1030", "inform_place")),
+                      (ActionLookup(), tracker("numéro GAMS", "lookup_service")),
+                      (ActionMoreResults(), tracker("plus", "more_results"))]:
+        messages, _ = run(action, t)
+        assert messages[0]["response"] == "utter_search_unavailable"
+
+
+@pytest.mark.parametrize("text, lang, expected", [
+    ("numéro GAMS", "fr", "02 219 43 40"),
+    ("EVA Bruxelles-Nord", "fr", "0471 94 38 72"),
+    ("telefoon SOS Viol", "nl", "0800 98 100"),
+    ("trainings on FGM for social workers", "en", "GAMS Belgique and INTACT"),
+])
+def test_staff_lookup_in_one_message(text, lang, expected):
+    messages, _ = run(ActionLookup(), tracker(text, "lookup_service", lang))
+    assert expected in messages[0]["text"]
+
+
+def test_lookup_gives_the_eva_cell_of_a_place():
+    messages, _ = run(ActionLookup(), tracker("EVA Koekelberg", "lookup_service", "en",
+                                              entities=[place("koekelberg")]))
+    assert "Bruxelles-Ouest" in messages[0]["text"] and "not confirmed" in messages[0]["text"]
+
+
+def test_lookup_marks_unconfirmed_facts():
+    messages, _ = run(ActionLookup(), tracker("formation mariage forcé Brusafe", "lookup_service", "fr"))
+    assert "non confirmé, vérifié le 2026-11-22" in messages[0]["text"]
+
+
+def test_lookup_never_shows_a_shelter_address():
+    messages, _ = run(ActionLookup(), tracker("refuge secret", "lookup_service", "en"))
+    text = messages[0]["text"]
+    assert "secret" not in text.lower() or "confidential address" in text
+
+
+@pytest.mark.parametrize("text", ["", "'", '"); DROP TABLE services; --', "x" * 5000, "😀", "\x00"])
+def test_hostile_input_does_not_crash(text):
+    for action, intent in [(ActionLookup(), "lookup_service"), (ActionFindNearby(), "inform_place")]:
+        messages, _ = run(action, tracker(text, intent))
+        assert messages
+
+
+PHONE_IN_OUTPUT = re.compile(r"(?:t[ée]l\.|phone|tel\.)\s+([0-9][0-9 ]*[0-9])|(?<![\d/])(0\d{1,3}(?: \d{2,3}){2,3})(?![\d/])")
+
+
+def test_every_number_an_action_says_is_in_the_directory(directory):
+    """Scan the output of every action over many inputs for phone numbers."""
+    known = directory.display_phones()
+    cases = [(ActionFindNearby(), tracker(text, "inform_place", lang))
+             for text in ("1000", "1030", "1050", "1070", "1180", "1210", "Gare du Midi", "Jette", "Uccle")
+             for lang in ("fr", "nl", "en")]
+    cases += [(ActionLookup(), tracker(text, "lookup_service", lang))
+              for text in ("GAMS", "EVA", "CPVS", "SOS Viol", "Rainbowhouse", "formation", "1712", "Praxis",
+                           "Child Focus", "hulplijn", "EVA Montgomery", "refuge", "police")
+              for lang in ("fr", "nl", "en")]
+    for action, t in cases:
+        messages, _ = run(action, t)
+        for message in messages:
+            for match in PHONE_IN_OUTPUT.finditer(message.get("text") or ""):
+                number = (match.group(1) or match.group(2)).strip()
+                assert number in known, f"{action.name()} said {number!r}, not a directory number"
