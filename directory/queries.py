@@ -230,7 +230,7 @@ def search(conn: sqlite3.Connection, text: str, doc_types: Sequence[str] = (), c
             return []
         rows = conn.execute(
             "select doc_type, doc_id from search_index where search_index match ? "
-            "order by bm25(search_index, 0, 0, 10.0, 4.0, 1.0) limit 200", (query,)).fetchall()
+            "order by bm25(search_index, 0, 0, 30.0, 4.0, 1.0) limit 200", (query,)).fetchall()
         results = [r for r in rows if not doc_types or r[0] in doc_types]
         if results:
             break
