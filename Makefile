@@ -68,6 +68,7 @@ pytest: $(VENV)/.installed $(DB) $(MODEL)
 
 bench: $(VENV)/.installed $(DB) $(MODEL)
 	$(PY) -m tests.bench
+	$(PY) -m tests.bench_chat
 
 # Refresh the full pin set after changing requirements/*.txt (needs the registry).
 lock: $(VENV)/.installed

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
 from actions.nearby import POLICE_WORDS, eva_line, place_text
-from actions.texts import t
+from actions.texts import say, t
 from directory.geocoder import resolve_place
 from directory.places import Place
 from directory.textnorm import words
@@ -70,7 +70,7 @@ class ActionLookup(Action):
             place = await resolve_place(d, place_text(tracker), lang)
             line = eva_line(d, place, lang) if isinstance(place, Place) else None
             if line:
-                dispatcher.utter_message(text=line)
+                say(dispatcher, line, lang)
                 return []
         try:
             results = d.search(text, doc_types=["service", "training"], limit=MAX_RESULTS)
@@ -79,8 +79,8 @@ class ActionLookup(Action):
             dispatcher.utter_message(response="utter_search_unavailable")
             return []
         if not results:
-            dispatcher.utter_message(text=t("lookup_none", lang, text=text[:80]))
+            say(dispatcher, t("lookup_none", lang, text=text[:80]), lang)
             return []
         lines = [t("found", lang), *(result_line(r, lang) for r in results)]
-        dispatcher.utter_message(text="\n".join(lines))
+        say(dispatcher, "\n".join(lines), lang)
         return []

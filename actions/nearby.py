@@ -19,7 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
-from actions.texts import distance, t
+from actions.texts import distance, say, t
 from directory.geo import in_belgium
 from directory.geocoder import resolve_place
 from directory.places import Place
@@ -172,7 +172,7 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
         if kind == "police":
             line = eva_line(d, place, lang)
             if line:
-                dispatcher.utter_message(text=line)
+                say(dispatcher, line, lang)
             else:
                 dispatcher.utter_message(response="utter_complaint")
             return [SlotSet("place", None), SlotSet("search_kind", None)]
@@ -186,7 +186,7 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
         return []
     page, has_more = hits[offset:offset + PAGE], len(hits) > offset + PAGE
     if not page:
-        dispatcher.utter_message(text=t("no_more" if offset else "nothing", lang, place=place.name))
+        say(dispatcher, t("no_more" if offset else "nothing", lang, place=place.name), lang)
         return [SlotSet("place", None)]
     body = [t("near", lang, place=place.name), *lines, *(hit_line(offset + i + 1, h, lang) for i, h in enumerate(page))]
     if any(h.kind == "pharmacy" for h in page):
@@ -197,8 +197,7 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
         body.append(cpvs_line(d, lang))
     if has_more:
         body.append(t("more", lang))
-    dispatcher.utter_message(text="\n".join(body),
-                             json_message={"type": "contact_points", "items": [item(h) for h in page]})
+    say(dispatcher, "\n".join(body), lang, {"type": "contact_points", "items": [item(h) for h in page]})
     return [SlotSet("place", None), SlotSet("search_kind", kind),
             SlotSet("search_point", json.dumps([place.lat, place.lon, place.name])),
             SlotSet("search_offset", float(offset + PAGE))]

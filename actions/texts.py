@@ -59,3 +59,11 @@ def distance(metres: int, lang: Optional[str]) -> str:
         return f"{metres} m"
     km = f"{metres / 1000:.1f}"
     return f"{km.replace('.', ',') if lang in ('fr', 'nl') else km} km"
+
+
+def say(dispatcher, text: str, lang: Optional[str], payload: Optional[dict] = None) -> None:
+    """Send a text, marked with its language for the web server (see bot/render.py)."""
+    custom = dict(payload or {})
+    if lang in LANGS:
+        custom["relais"] = {"lang": lang}
+    dispatcher.utter_message(text=text, json_message=custom or None)

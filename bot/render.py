@@ -88,13 +88,33 @@ def load_templates(folder: Path = TEMPLATES) -> dict:
     return responses
 
 
+LANG_MARK = "relais"
+
+
+def with_language_marks(variants: list) -> list:
+    """Give every language its own conditioned variant, marked with its language.
+
+    The unconditioned variant (English text) also serves a conversation whose
+    language is not known yet; an explicit `en` copy lets the web server tell
+    the two apart. Each conditioned variant carries `custom: {"relais": {"lang"}}`,
+    which Rasa sends after the text and the web server reads and removes, so
+    it needs no extra request to learn the conversation's language.
+    """
+    conditioned = [v for v in variants if v.get("condition")]
+    defaults = [v for v in variants if not v.get("condition")]
+    if defaults and "en" not in {variant_language(v) for v in conditioned}:
+        conditioned.append({**defaults[0], "condition": [{"type": "slot", "name": "language", "value": "en"}]})
+    marked = [{**v, "custom": {LANG_MARK: {"lang": variant_language(v)}}} for v in conditioned]
+    return marked + defaults
+
+
 def render(directory: Directory, folder: Path = TEMPLATES) -> dict:
     """The rendered `responses:` mapping."""
     rendered = {}
     for name, variants in load_templates(folder).items():
-        rendered[name] = [
+        rendered[name] = with_language_marks([
             render_value(v, variant_language(v), directory, f"{name}[{i}]") for i, v in enumerate(variants)
-        ]
+        ])
     return rendered
 
 

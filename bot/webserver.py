@@ -7,7 +7,8 @@ Routes:
 
 `/api/chat` validates its input (clear 4xx JSON errors), forwards the message
 to Rasa's REST channel with the page's language and location as metadata,
-and returns the bot's messages with the conversation's language. When Rasa
+and returns the bot's messages with the conversation's language (read from
+the language mark on the bot's answers, see `page_messages`). When Rasa
 cannot answer it still returns 200 with `"degraded": true` and the emergency
 numbers and helplines. It logs no message text and keeps no conversation.
 """
@@ -152,18 +153,33 @@ def to_page_message(rasa_message: dict) -> dict:
     return out
 
 
-def page_messages(rasa_messages: list) -> list:
-    """Rasa's messages for the page; a custom payload sent on its own joins the text before it."""
+def page_messages(rasa_messages: list) -> tuple[list, Optional[str]]:
+    """(messages for the page, the conversation's language).
+
+    Rasa sends a custom payload after its text; it joins the text before it.
+    The bot marks each answer with its language (`{"relais": {"lang"}}`, see
+    bot/render.py); the mark is read here and not passed on.
+    """
     out: list = []
+    lang = None
     for message in rasa_messages:
         if not isinstance(message, dict):
             continue
         page = to_page_message(message)
+        custom = page.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("relais"), dict):
+            mark = custom["relais"].get("lang")
+            lang = mark if mark in LANGS else lang
+            custom = {k: v for k, v in custom.items() if k != "relais"}
+            if custom:
+                page["custom"] = custom
+            else:
+                page.pop("custom")
         if not page["text"] and "custom" in page and out and "custom" not in out[-1]:
             out[-1]["custom"] = page["custom"]
         elif page["text"] or page.get("buttons") or "custom" in page:
             out.append(page)
-    return out
+    return out, lang
 
 
 async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
@@ -185,23 +201,6 @@ async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
         return None
 
 
-async def conversation_language(app: web.Application, session: str) -> Optional[str]:
-    cfg = app[SETTINGS]
-    try:
-        async with app[HTTP].get(
-            f"{cfg.rasa_url}/conversations/{session}/tracker",
-            params={"include_events": "NONE", "token": cfg.rasa_token},
-            timeout=ClientTimeout(total=2),
-        ) as resp:
-            if resp.status != 200:
-                return None
-            tracker = await resp.json()
-    except (OSError, asyncio.TimeoutError, ValueError):
-        return None
-    lang = (tracker.get("slots") or {}).get("language")
-    return lang if lang in LANGS else None
-
-
 async def chat(request: web.Request) -> web.Response:
     chat_turn = parse_chat(await read_json_object(request))
     messages = await ask_rasa(request.app, chat_turn)
@@ -210,8 +209,8 @@ async def chat(request: web.Request) -> web.Response:
         return web.json_response(
             {"messages": fallback.degraded_messages(lang), "lang": lang or "en", "degraded": True}
         )
-    lang = await conversation_language(request.app, chat_turn["session"]) or chat_turn["lang"]
-    return web.json_response({"messages": page_messages(messages), "lang": lang})
+    page, lang = page_messages(messages)
+    return web.json_response({"messages": page, "lang": lang or chat_turn["lang"]})
 
 
 async def probe(app: web.Application, url: str, params: Optional[dict] = None) -> str:

@@ -37,6 +37,20 @@ PLACES = ["1030", "Gare du Midi", "schaerbek", "metro Montgomery", "rue haute 32
           "grand place", "qwxzv plonk", "Chaussée de Wavre 100", "Molenbeek", "WSL", "Flageyplein"]
 
 
+def write_section(name: str, text: str) -> None:
+    """Replace one named section of docs/benchmarks.md, keeping the others."""
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    previous = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
+    block = f"{start}\n{text.strip()}\n{end}"
+    if start in previous and end in previous:
+        before, rest = previous.split(start, 1)
+        updated = before + block + rest.split(end, 1)[1]
+    else:
+        updated = (previous.rstrip() + "\n\n" if previous.strip() else "") + block + "\n"
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text(updated, encoding="utf-8")
+
+
 def percentile(values: list, p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -136,7 +150,7 @@ def main() -> int:
         ("database build from the seed (median of 3)", build_s, TARGETS["build"], "s"),
     ]
     lines = [
-        "# Benchmarks", "",
+        "# Directory benchmarks", "",
         "Made by `make bench` (`python -m tests.bench`); wall-clock times after a warm-up.", "",
         f"Machine: {machine()}. Date: {date.today().isoformat()}.", "",
         "## Targets (issue 3)", "", "| what | measured | target | |", "|---|---|---|---|",
@@ -156,11 +170,7 @@ def main() -> int:
               "the whole table; queries on names and keywords stay near the p50.", "",
               f"Place resolution over {len(PLACES)} names × 50: p50 {percentile(place, 50):.3f} ms, "
               f"p95 {percentile(place, 95):.3f} ms, max {max(place):.2f} ms.", ""]
-    OUT.parent.mkdir(exist_ok=True)
-    previous = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
-    marker = "<!-- directory benchmarks end -->"
-    tail = previous.split(marker, 1)[1] if marker in previous else ""
-    OUT.write_text("\n".join(lines) + "\n" + marker + tail, encoding="utf-8")
+    write_section("directory", "\n".join(lines))
     print("\n".join(lines))
     return 0 if all(v <= t for _, v, t, _ in checks) else 1
 

@@ -76,6 +76,14 @@ class LanguageModel:
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     min_confidence: float = 0.85
+    _vocabulary: Optional[frozenset] = field(default=None, repr=False, compare=False)
+    _totals: Optional[dict] = field(default=None, repr=False, compare=False)
+
+    def _prepare(self) -> None:
+        if self._vocabulary is None:
+            self._vocabulary = frozenset().union(*(c.keys() for c in self.counts.values())) if self.counts \
+                else frozenset()
+            self._totals = {lang: sum(table.values()) for lang, table in self.counts.items()}
 
     @classmethod
     def fit(cls, samples: Iterable[tuple[str, str]], min_confidence: float = 0.85) -> "LanguageModel":
@@ -95,14 +103,14 @@ class LanguageModel:
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Posterior per language (uniform prior); empty when nothing is known."""
-        vocabulary = set().union(*(c.keys() for c in self.counts.values())) if self.counts else set()
-        feats = [f for f in features(text) if f in vocabulary]
+        self._prepare()
+        feats = [f for f in features(text) if f in self._vocabulary]
         if not feats:
             return {}
-        size = len(vocabulary)
+        size = len(self._vocabulary)
         scores = {}
         for lang, table in self.counts.items():
-            total = sum(table.values())
+            total = self._totals[lang]
             scores[lang] = sum(math.log((table.get(f, 0) + 0.5) / (total + 0.5 * size)) for f in feats)
         top = max(scores.values())
         exp = {lang: math.exp(s - top) for lang, s in scores.items()}
