@@ -46,7 +46,8 @@ def write_section(name: str, text: str) -> None:
         before, rest = previous.split(start, 1)
         updated = before + block + rest.split(end, 1)[1]
     else:
-        updated = (previous.rstrip() + "\n\n" if previous.strip() else "") + block + "\n"
+        header = "# Benchmarks\n\nMade by `make bench`; each section says which command measured it.\n"
+        updated = (previous.rstrip() if previous.strip() else header) + "\n\n" + block + "\n"
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(updated, encoding="utf-8")
 
@@ -150,14 +151,14 @@ def main() -> int:
         ("database build from the seed (median of 3)", build_s, TARGETS["build"], "s"),
     ]
     lines = [
-        "# Directory benchmarks", "",
+        "## Directory (issue 3)", "",
         "Made by `make bench` (`python -m tests.bench`); wall-clock times after a warm-up.", "",
         f"Machine: {machine()}. Date: {date.today().isoformat()}.", "",
-        "## Targets (issue 3)", "", "| what | measured | target | |", "|---|---|---|---|",
+        "### Targets", "", "| what | measured | target | |", "|---|---|---|---|",
     ]
     for what, value, target, unit in checks:
         lines.append(f"| {what} | {value:.2f} {unit} | ≤ {target:g} {unit} | {'met' if value <= target else 'MISSED'} |")
-    lines += ["", "## How the cost grows with the number of locations", "",
+    lines += ["", "### How the cost grows with the number of locations", "",
               "Nearest-5 with the `pharmacy` category filter, from 1,000 random points in Brussels; search over "
               f"{len(SEARCHES)} staff queries × 25. The R*Tree keeps `nearest` from scanning the table.", "",
               "| data | locations | build | nearest p50 | nearest p95 | search p50 | search p95 |",
