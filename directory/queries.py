@@ -64,7 +64,6 @@ class Filters:
     open_now: bool = False
     include_suspended: bool = False
     when: Optional[datetime] = None
-    known: dict = field(default_factory=dict)
 
 
 def _service_facts(conn: sqlite3.Connection, service_ids: Iterable[str]) -> dict:
