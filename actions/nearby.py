@@ -79,9 +79,11 @@ def place_text(tracker: Tracker) -> Optional[str]:
     return tracker.get_slot("place")
 
 
-def hit_line(index: int, hit, lang: Optional[str]) -> str:
-    parts = [f"{index}. {hit.name}"]
-    if hit.address:
+def hit_line(index: int, hit, lang: Optional[str], what: Optional[str] = None) -> str:
+    parts = [f"{index}. {hit.name}" + (f" ({what})" if what else "")]
+    if hit.kind == "service" and hit.address:
+        parts.append(hit.address)  # as the source writes it, postcode included
+    elif hit.address:
         parts.append(f"{hit.address}, {hit.postcode} {hit.municipality}".strip(", "))
     parts.append(distance(hit.distance_m, lang))
     if hit.phone:
@@ -188,7 +190,9 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
     if not page:
         say(dispatcher, t("no_more" if offset else "nothing", lang, place=place.name), lang)
         return [SlotSet("place", None)]
-    body = [t("near", lang, place=place.name), *lines, *(hit_line(offset + i + 1, h, lang) for i, h in enumerate(page))]
+    whats = {h.service_id: (d.service(h.service_id).text("what", lang) if h.service_id else None) for h in page}
+    body = [t("near", lang, place=place.name), *lines,
+            *(hit_line(offset + i + 1, h, lang, whats.get(h.service_id)) for i, h in enumerate(page))]
     if any(h.kind == "pharmacy" for h in page):
         body.append(t("no_pharmacy_phone", lang))
     if kind == "default" and offset == 0:
