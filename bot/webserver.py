@@ -4,6 +4,7 @@ Routes:
   GET  /            the chat page (bot/static/)
   POST /api/chat    {"session", "message", "lang"?, "location"?} -> {"messages", "lang"}
   GET  /health      state of each part of the stack
+  GET  /api/directory/...  the directory's JSON API (bot/directory_api.py)
 
 `/api/chat` validates its input (clear 4xx JSON errors), forwards the message
 to Rasa's REST channel with the page's language and location as metadata,
@@ -267,6 +268,9 @@ def create_app(cfg: Optional[Settings] = None) -> web.Application:
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
+    from bot import directory_api
+
+    directory_api.setup(app, app[SETTINGS].db_path)
     return app
 
 

@@ -1,0 +1,216 @@
+"""The directory's JSON API for the staff lookup page, served by the web server.
+
+  GET /api/directory/search?q=TEXT[&type=service|pharmacy|training][&category=C][&municipality=M]
+                            [&language=fr|nl|en][&audience=A][&open_now=1][&place=P][&limit=N]
+  GET /api/directory/nearest?(lat=..&lon=..|place=P)[&k=N][&category=C ...][&language=L][&audience=A][&open_now=1]
+  GET /api/directory/place?q=TEXT
+  GET /api/directory/taxonomy
+
+Every answer is JSON; bad parameters get a 400 with {"error": {"code", "message"}}.
+Each response says how long the directory took in a `Server-Timing` header.
+Shelters have no address in the directory, so none can be returned.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+from aiohttp import web
+
+from directory.facts import Directory
+from directory.geocoder import resolve_place
+from directory.places import Place
+from directory.queries import MAX_K, QueryError
+
+DIRECTORY: web.AppKey = web.AppKey("directory", Directory)
+TYPES = ("service", "pharmacy", "training")
+LANGS = ("fr", "nl", "en")
+MAX_Q = 200
+
+
+class BadRequest(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _one(request: web.Request, name: str, max_len: int = MAX_Q) -> Optional[str]:
+    values = request.query.getall(name, [])
+    if len(values) > 1:
+        raise BadRequest("invalid_parameter", f"`{name}` may be given once.")
+    value = values[0].strip() if values else None
+    if value is not None and len(value) > max_len:
+        raise BadRequest("invalid_parameter", f"`{name}` is longer than {max_len} characters.")
+    return value or None
+
+
+def _choice(request: web.Request, name: str, allowed) -> Optional[str]:
+    value = _one(request, name)
+    if value is not None and value not in allowed:
+        raise BadRequest("invalid_parameter", f"`{name}` must be one of: {', '.join(sorted(allowed))}.")
+    return value
+
+
+def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    value = _one(request, name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest("invalid_parameter", f"`{name}` must be a whole number.") from None
+    if not low <= number <= high:
+        raise BadRequest("invalid_parameter", f"`{name}` must be from {low} to {high}.")
+    return number
+
+
+def _float(request: web.Request, name: str) -> Optional[float]:
+    value = _one(request, name)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise BadRequest("invalid_parameter", f"`{name}` must be a number.") from None
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    value = _one(request, name)
+    if value in (None, "", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise BadRequest("invalid_parameter", f"`{name}` must be 1 or 0.")
+
+
+def _taxonomy(d: Directory, kind: str) -> set:
+    return {r[0] for r in d.conn.execute("select code from taxonomy where kind = ?", (kind,))}
+
+
+def _json(data, started: float, status: int = 200) -> web.Response:
+    response = web.json_response(data, status=status)
+    response.headers["Server-Timing"] = f"directory;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
+
+
+def _error(err: BadRequest, started: float) -> web.Response:
+    return _json({"error": {"code": err.code, "message": err.message}}, started, 400)
+
+
+async def _place(d: Directory, text: str) -> dict:
+    place = await resolve_place(d, text)
+    if not isinstance(place, Place):
+        messages = {"empty": "Give a place.", "too_long": "The place is too long.",
+                    "outside_brussels": "This place is outside the Brussels region.",
+                    "outside_belgium": "This place is outside Belgium.", "unknown": "Unknown place."}
+        raise BadRequest(f"place_{place.reason}", messages.get(place.reason, "Unknown place."))
+    return {"name": place.name, "lat": place.lat, "lon": place.lon, "precision": place.precision,
+            "kind": place.kind, "municipality_nis": place.municipality_nis, "matched": place.matched,
+            "source": place.source}
+
+
+async def search(request: web.Request) -> web.Response:
+    started = time.perf_counter()
+    d = request.app[DIRECTORY]
+    try:
+        q = _one(request, "q") or ""
+        doc_type = _choice(request, "type", TYPES)
+        category = _choice(request, "category", _taxonomy(d, "category"))
+        audience = _choice(request, "audience", _taxonomy(d, "audience"))
+        language = _choice(request, "language", LANGS)
+        municipality = _one(request, "municipality", 60)
+        open_now = _flag(request, "open_now")
+        limit = _int(request, "limit", 20, 1, 100)
+        place_text = _one(request, "place")
+        place = await _place(d, place_text) if place_text else None
+        results = d.search(q, doc_types=[doc_type] if doc_type else [], category=category, municipality=municipality,
+                           language=language, audience=audience, open_now=open_now,
+                           near=(place["lat"], place["lon"]) if place else None, limit=limit)
+        if place:
+            results.sort(key=lambda r: r.get("distance_m", 10 ** 9))
+    except BadRequest as err:
+        return _error(err, started)
+    except QueryError as err:
+        return _error(BadRequest("invalid_parameter", str(err)), started)
+    return _json({"query": q, "place": place, "count": len(results), "results": results}, started)
+
+
+async def nearest(request: web.Request) -> web.Response:
+    started = time.perf_counter()
+    d = request.app[DIRECTORY]
+    try:
+        lat, lon = _float(request, "lat"), _float(request, "lon")
+        place_text = _one(request, "place")
+        if (lat is None) != (lon is None):
+            raise BadRequest("invalid_parameter", "Give both `lat` and `lon`, or `place`.")
+        if lat is None and not place_text:
+            raise BadRequest("missing_parameter", "Give `lat` and `lon`, or `place`.")
+        place = await _place(d, place_text) if lat is None else None
+        categories = request.query.getall("category", [])
+        unknown = set(categories) - _taxonomy(d, "category")
+        if unknown:
+            raise BadRequest("invalid_parameter", f"Unknown categories: {', '.join(sorted(unknown))}.")
+        audience = _choice(request, "audience", _taxonomy(d, "audience"))
+        language = _choice(request, "language", LANGS)
+        k = _int(request, "k", 5, 1, MAX_K)
+        hits = d.nearest(place["lat"] if place else lat, place["lon"] if place else lon, k, categories=categories,
+                         languages=[language] if language else [], audience=audience,
+                         open_now=_flag(request, "open_now"))
+    except BadRequest as err:
+        return _error(err, started)
+    except QueryError as err:
+        return _error(BadRequest("invalid_parameter", str(err)), started)
+    return _json({"place": place, "count": len(hits), "results": [h.to_dict() for h in hits]}, started)
+
+
+async def place(request: web.Request) -> web.Response:
+    started = time.perf_counter()
+    try:
+        q = _one(request, "q")
+        if not q:
+            raise BadRequest("missing_parameter", "Give `q`, the place to look up.")
+        found = await _place(request.app[DIRECTORY], q)
+    except BadRequest as err:
+        return _error(err, started)
+    return _json({"place": found}, started)
+
+
+async def taxonomy(request: web.Request) -> web.Response:
+    started = time.perf_counter()
+    rows = request.app[DIRECTORY].conn.execute("select kind, code, label_fr, label_nl, label_en from taxonomy")
+    out: dict = {}
+    for kind, code, fr, nl, en in rows:
+        out.setdefault(kind, {})[code] = {"fr": fr, "nl": nl, "en": en}
+    return _json(out, started)
+
+
+def _opener(db_path: Path):
+    async def _open(app: web.Application):
+        try:
+            app[DIRECTORY] = Directory(db_path)
+        except FileNotFoundError:
+            app[DIRECTORY] = None
+        yield
+        if app[DIRECTORY] is not None:
+            app[DIRECTORY].close()
+
+    return _open
+
+
+@web.middleware
+async def needs_directory(request: web.Request, handler):
+    if request.path.startswith("/api/directory/") and request.app.get(DIRECTORY) is None:
+        return web.json_response({"error": {"code": "directory_unavailable",
+                                            "message": "The directory is not available right now."}}, status=503)
+    return await handler(request)
+
+
+def setup(app: web.Application, db_path: Path) -> None:
+    app.cleanup_ctx.append(_opener(db_path))
+    app.middlewares.append(needs_directory)
+    app.router.add_get("/api/directory/search", search)
+    app.router.add_get("/api/directory/nearest", nearest)
+    app.router.add_get("/api/directory/place", place)
+    app.router.add_get("/api/directory/taxonomy", taxonomy)

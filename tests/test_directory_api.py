@@ -1,0 +1,112 @@
+"""The directory's JSON API, over real HTTP, from the web server alone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import pytest
+
+from tests.conftest import ROOT, free_port, get_json
+
+
+@pytest.fixture(scope="module")
+def api():
+    port = free_port()
+    env = {**os.environ, "RELAIS_WEB_PORT": str(port), "RELAIS_RASA_PORT": str(free_port()),
+           "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_GEOCODER_URL": "off"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api/directory"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            get_json(f"{url}/taxonomy", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def call(api: str, path: str, **params) -> tuple[int, dict]:
+    query = urllib.parse.urlencode(params, doseq=True)
+    return get_json(f"{api}/{path}?{query}")
+
+
+def test_search_finds_gams_with_its_phone_confidence_and_check_date(api):
+    status, body = call(api, "search", q="GAMS")
+    assert status == 200
+    gams = body["results"][0]
+    assert gams["id"] == "gams" and gams["phone"] == "02 219 43 40"
+    assert gams["confidence"] == "confirmed" and gams["checked"]
+
+
+def test_search_with_a_place_adds_distances_and_sorts_by_them(api):
+    status, body = call(api, "search", q="pharmacie", type="pharmacy", place="1030", limit=10)
+    assert status == 200 and body["place"]["kind"] == "postcode"
+    distances = [r["distance_m"] for r in body["results"]]
+    assert distances == sorted(distances) and len(distances) == 10
+
+
+def test_search_filters(api):
+    _, body = call(api, "search", q="EVA", category="police_victim_reception")
+    assert body["results"] and all("police_victim_reception" in r["categories"] for r in body["results"])
+    _, body = call(api, "search", q="EVA Schaerbeek")
+    assert body["results"][0]["id"] == "eva_nord"
+    _, body = call(api, "search", q="formation", type="training", audience="professionals")
+    assert body["results"] and all(r["type"] == "training" for r in body["results"])
+
+
+def test_nearest_to_a_place_or_coordinates(api):
+    status, body = call(api, "nearest", place="gare du Midi", category="pharmacy", k=3)
+    assert status == 200 and body["count"] == 3 and body["place"]["kind"] == "station"
+    status, body = call(api, "nearest", lat=50.85, lon=4.35, category=["medical", "association"], k=2)
+    assert status == 200 and body["count"] == 2
+
+
+def test_place_lookup(api):
+    status, body = call(api, "place", q="Zuidstation")
+    assert status == 200 and "Bruxelles-Midi" in body["place"]["name"]
+
+
+@pytest.mark.parametrize("path, params, code", [
+    ("search", {"q": "x", "type": "shelter"}, "invalid_parameter"),
+    ("search", {"q": "x", "category": "nope"}, "invalid_parameter"),
+    ("search", {"q": "x", "limit": "1000"}, "invalid_parameter"),
+    ("search", {"q": "x", "limit": "ten"}, "invalid_parameter"),
+    ("search", {"q": "x" * 500}, "invalid_parameter"),
+    ("search", {"q": "x", "open_now": "maybe"}, "invalid_parameter"),
+    ("search", {"q": "x", "place": "Atlantis"}, "place_unknown"),
+    ("search", {"q": "x", "place": "1300"}, "place_outside_brussels"),
+    ("nearest", {}, "missing_parameter"),
+    ("nearest", {"lat": "50.8"}, "invalid_parameter"),
+    ("nearest", {"lat": "48.85", "lon": "2.35"}, "invalid_parameter"),
+    ("nearest", {"lat": "abc", "lon": "4"}, "invalid_parameter"),
+    ("nearest", {"place": "1030", "k": "0"}, "invalid_parameter"),
+    ("nearest", {"place": "1030", "category": "bogus"}, "invalid_parameter"),
+    ("place", {}, "missing_parameter"),
+    ("place", {"q": "48.85, 2.35"}, "place_outside_belgium"),
+])
+def test_bad_parameters_get_a_clear_400(api, path, params, code):
+    status, body = call(api, path, **params)
+    assert status == 400 and body["error"]["code"] == code and body["error"]["message"]
+
+
+@pytest.mark.parametrize("q", ["'", '"); DROP TABLE services; --', "NEAR(", "*", "😀", "\x00"])
+def test_hostile_search_text_is_harmless(api, q):
+    status, body = call(api, "search", q=q)
+    assert status == 200 and isinstance(body["results"], list)
+
+
+def test_server_time_is_reported_and_small(api):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{api}/search?q=GAMS") as resp:
+        timing = resp.headers["Server-Timing"]
+    assert timing.startswith("directory;dur=")
+    assert float(timing.split("=")[1]) < 100
