@@ -17,6 +17,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PYTHONPATH := $(CURDIR)
 
 DB := directory/relais.db
+# The browser tests drive Debian's Chromium with Playwright (no browser download).
+CHROMIUM := /usr/bin/chromium
 DOMAIN_OUT := bot/domain/responses.yml
 MODEL := models/relais.tar.gz
 TRAIN_INPUTS := config.yml directory/textnorm.py $(shell find nlu bot/data bot/domain -name '*.yml' -o -name '*.py' 2>/dev/null) $(DOMAIN_OUT)
@@ -27,7 +29,7 @@ RASA_DATA := --config config.yml --domain bot/domain --data nlu bot/data
 run: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL)
 	$(PY) -m bot
 
-test: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL) validate test-stories eval pytest
+test: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL) $(CHROMIUM) validate test-stories eval pytest
 
 venv: $(VENV)/.installed
 db: $(DB)
@@ -52,6 +54,10 @@ $(DOMAIN_OUT): $(VENV)/.installed $(DB) $(wildcard bot/responses/*.yml) bot/rend
 
 $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 	$(RASA) train $(RASA_DATA) --out models --fixed-model-name relais --num-threads 2
+
+$(CHROMIUM):
+	command -v apt-get >/dev/null || { echo "install Chromium (Debian package chromium) for the browser tests"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 validate: $(VENV)/.installed $(DOMAIN_OUT)
 	$(RASA) data validate $(RASA_DATA) --fail-on-warnings --max-history 3

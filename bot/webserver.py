@@ -2,6 +2,7 @@
 
 Routes:
   GET  /            the chat page (bot/static/)
+  GET  /staff       the staff lookup page
   POST /api/chat    {"session", "message", "lang"?, "location"?} -> {"messages", "lang"}
   GET  /health      state of each part of the stack
   GET  /api/directory/...  the directory's JSON API (bot/directory_api.py)
@@ -254,6 +255,10 @@ async def index(request: web.Request) -> web.Response:
                         headers={"Cache-Control": "no-store"})
 
 
+async def staff(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "staff.html", headers={"Cache-Control": "no-store"})
+
+
 async def _client(app: web.Application):
     app[HTTP] = ClientSession()
     yield
@@ -265,6 +270,7 @@ def create_app(cfg: Optional[Settings] = None) -> web.Application:
     app[SETTINGS] = cfg or settings_mod.load()
     app.cleanup_ctx.append(_client)
     app.router.add_get("/", index)
+    app.router.add_get("/staff", staff)
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/health", health)
     app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)

@@ -1,0 +1,242 @@
+"""The chat page and the staff page in a real browser: Debian's Chromium driven
+by Playwright (no browser download), against the real stack.
+
+Screenshots of both pages at 375 px and 1280 px go to docs/screenshots/,
+which the README shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, free_port, get_json
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "docs" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-default-apps"]
+XSS = '<img src=x onerror="document.title=\'pwned\'">'
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make test` installs the Debian package chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-BE")
+    pg = context.new_page()
+    pg.requests = []
+    pg.errors = []
+    pg.on("request", lambda r: pg.requests.append(r.url))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    context.close()
+
+
+def bot_messages(pg) -> list[str]:
+    return pg.locator(".msg.bot").all_inner_texts()
+
+
+def send(pg, text: str) -> str:
+    count = pg.locator(".msg.bot, .msg.notice").count()
+    pg.fill("#message", text)
+    pg.keyboard.press("Enter")
+    pg.locator(".msg.bot, .msg.notice").nth(count).wait_for(timeout=20000)
+    return pg.locator(".msg.bot, .msg.notice").nth(count).inner_text()
+
+
+@pytest.mark.parametrize("lang, talk, ask, place, header", [
+    ("fr", "je veux parler à quelqu'un", "où est la pharmacie la plus proche ?", "Schaerbeek", "Près de Schaerbeek"),
+    ("nl", "ik wil met iemand praten", "waar is de dichtstbijzijnde apotheek?", "Schaarbeek", "Dicht bij Schaerbeek"),
+    ("en", "I need to talk to someone", "where is the nearest pharmacy?", "Schaerbeek", "Near Schaerbeek"),
+])
+def test_a_full_chat_in_each_language(stack, page, lang, talk, ask, place, header):
+    page.goto(f"{stack.web}/")
+    page.locator(".msg.bot").first.wait_for()
+    page.locator(f"button.lang[data-lang={lang}]").click()
+    assert page.get_attribute("html", "lang") == lang
+    helpline = send(page, talk)
+    assert ("1712" if lang == "nl" else "0800 30 030") in helpline
+    phone_link = page.locator(".msg.bot a[href^='tel:']").first
+    assert phone_link.get_attribute("href").startswith("tel:")
+    send(page, ask)
+    result = send(page, place)
+    assert result.startswith(header) and "1. " in result
+    # the language buttons the bot offers switch the conversation
+    page.locator(".choices button", has_text="English").first.click()
+    page.locator(".msg.bot", has_text="continue in English").wait_for()
+    assert page.get_attribute("html", "lang") == "en"
+    assert not page.errors
+
+
+def test_quick_exit_button_replaces_the_page_and_back_does_not_return(stack, page):
+    page.goto(f"{stack.web}/")
+    page.locator(".msg.bot").first.wait_for()
+    send(page, "bonjour")
+    page.click("#quick-exit")
+    page.wait_for_timeout(1000)
+    assert not page.url.startswith(stack.web)
+    page.go_back()
+    page.wait_for_timeout(500)
+    assert not page.url.startswith(stack.web)
+
+
+@pytest.mark.parametrize("keys", [["Escape"], ["Shift", "Shift", "Shift"]])
+def test_quick_exit_by_keyboard(stack, page, keys):
+    page.goto(f"{stack.web}/")
+    page.locator(".msg.bot").first.wait_for()
+    for key in keys:
+        page.keyboard.press(key)
+    page.wait_for_timeout(1000)
+    assert not page.url.startswith(stack.web)
+
+
+def test_nothing_is_stored_and_no_request_leaves_the_machine(stack, page):
+    page.goto(f"{stack.web}/")
+    page.locator(".msg.bot").first.wait_for()
+    send(page, "pharmacie à Ixelles")
+    assert page.evaluate("() => localStorage.length") == 0
+    assert page.evaluate("() => sessionStorage.length") == 0
+    assert page.evaluate("() => document.cookie") == ""
+    assert page.context.cookies() == []
+    assert page.requests and all(u.startswith(stack.web) for u in page.requests), page.requests
+    page.reload()
+    page.locator(".msg.bot").first.wait_for()
+    assert "Ixelles" not in page.inner_text("#log")  # a reload starts afresh
+
+
+def test_messages_are_text_never_html(stack, page):
+    page.goto(f"{stack.web}/")
+    page.locator(".msg.bot").first.wait_for()
+    send(page, XSS)
+    assert page.locator(".msg.me").last.inner_text() == XSS
+    assert page.locator("#log img").count() == 0
+    assert page.title() != "pwned"
+
+
+def test_keyboard_only_chat(stack, page):
+    page.goto(f"{stack.web}/")
+    page.locator(".msg.bot").first.wait_for()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "message":
+            break
+    assert page.evaluate("() => document.activeElement.id") == "message"
+    page.keyboard.type("je veux parler à quelqu'un")
+    count = page.locator(".msg.bot").count()
+    page.keyboard.press("Enter")
+    page.locator(".msg.bot").nth(count).wait_for()
+    assert "0800 30 030" in page.locator(".msg.bot").nth(count).inner_text()
+
+
+def test_the_page_still_shows_the_numbers_when_the_bot_is_unreachable(browser):
+    """The web server alone, Rasa down: the page shows 112/101 and the helplines."""
+    port = free_port()
+    env = {**os.environ, "RELAIS_WEB_PORT": str(port), "RELAIS_RASA_PORT": str(free_port()),
+           "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_GEOCODER_URL": "off"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = wait_for_web(port)
+        context = browser.new_context(locale="fr-BE")
+        pg = context.new_page()
+        pg.goto(url)
+        notice = pg.locator(".msg.notice").nth(1)
+        notice.wait_for(timeout=10000)
+        text = pg.inner_text("#log")
+        assert "112" in text and "101" in text and "0800 30 030" in text
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def wait_for_web(port: int) -> str:
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            get_json(f"{url}/api/directory/taxonomy", timeout=1)
+            return url
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("web server did not start")
+
+
+def test_staff_page_finds_gams_and_the_eva_cell_of_schaerbeek_by_keyboard(stack, page):
+    page.goto(f"{stack.web}/staff")
+    page.keyboard.type("GAMS")  # the search box has the focus
+    page.locator("#results tbody tr", has_text="GAMS Belgique").first.wait_for()
+    assert "02 219 43 40" in page.inner_text("#results tbody tr >> nth=0")
+    page.fill("#q", "")
+    page.keyboard.type("EVA Schaerbeek")
+    page.locator("#results tbody tr", has_text="Bruxelles-Nord").first.wait_for()
+    assert "0471 94 38 72" in page.inner_text("#results tbody tr >> nth=0")
+    assert all(u.startswith(stack.web) for u in page.requests)
+
+
+def test_staff_page_shows_a_hostile_directory_name_as_text(browser, tmp_path):
+    from directory.build import SEED, build
+
+    seed = tmp_path / "seed"
+    shutil.copytree(SEED, seed)
+    rows = list(csv.DictReader((seed / "services.csv").open(encoding="utf-8")))
+    next(r for r in rows if r["id"] == "gams")["name_fr"] = "GAMS " + XSS
+    with (seed / "services.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    db = build(tmp_path / "x.db", seed)
+    port = free_port()
+    env = {**os.environ, "RELAIS_WEB_PORT": str(port), "RELAIS_RASA_PORT": str(free_port()),
+           "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_GEOCODER_URL": "off", "RELAIS_DB": str(db)}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = wait_for_web(port)
+        context = browser.new_context()
+        pg = context.new_page()
+        pg.goto(f"{url}/staff")
+        pg.keyboard.type("GAMS")
+        pg.locator("#results tbody tr", has_text="onerror").first.wait_for()
+        assert XSS in pg.inner_text("#results tbody")
+        assert pg.locator("#results img").count() == 0 and pg.title() != "pwned"
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_screenshots_of_both_pages(stack, browser, width):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-BE")
+    pg = context.new_page()
+    pg.goto(f"{stack.web}/")
+    pg.locator(".msg.bot").first.wait_for()
+    send(pg, "où est la pharmacie la plus proche ?")
+    send(pg, "Schaerbeek")
+    pg.screenshot(path=str(SHOTS / f"chat-{width}.png"), full_page=True)
+    pg.goto(f"{stack.web}/staff")
+    pg.keyboard.type("EVA")
+    pg.locator("#results tbody tr").first.wait_for()
+    pg.screenshot(path=str(SHOTS / f"staff-{width}.png"), full_page=True)
+    context.close()
+    assert (SHOTS / f"chat-{width}.png").stat().st_size > 10_000
