@@ -240,3 +240,35 @@ def test_screenshots_of_both_pages(stack, browser, width):
     pg.screenshot(path=str(SHOTS / f"staff-{width}.png"), full_page=True)
     context.close()
     assert (SHOTS / f"chat-{width}.png").stat().st_size > 10_000
+
+
+def test_use_my_location_sends_coordinates_with_one_message(stack, browser):
+    context = browser.new_context(locale="fr-BE", permissions=["geolocation"],
+                                  geolocation={"latitude": 50.8466, "longitude": 4.3528})
+    pg = context.new_page()
+    bodies = []
+    pg.on("request", lambda r: bodies.append(r.post_data or "") if r.url.endswith("/api/chat") else None)
+    pg.goto(f"{stack.web}/")
+    pg.locator(".msg.bot").first.wait_for()
+    pg.click("#locate")
+    pg.locator("#locate[aria-pressed=true]").wait_for()
+    assert "Près de votre position" in send(pg, "pharmacie")
+    send(pg, "merci")
+    assert '"location"' in bodies[-2] and '"location"' not in bodies[-1]  # one message only
+    context.close()
+
+
+def test_page_weight_and_narrow_screens(stack, browser):
+    context = browser.new_context(viewport={"width": 320, "height": 640}, locale="fr-BE")
+    pg = context.new_page()
+    sizes = []
+    pg.on("response", lambda r: sizes.append(len(r.body())) if r.request.method == "GET" else None)
+    pg.goto(f"{stack.web}/")
+    pg.locator(".msg.bot").first.wait_for()
+    assert sum(sizes) < 60_000, sizes
+    send(pg, "pharmacie à Schaerbeek")
+    # 320 CSS pixels is also a 640 px window at 200 % zoom: nothing may overflow sideways
+    assert pg.evaluate("() => document.documentElement.scrollWidth") <= 320
+    pg.goto(f"{stack.web}/staff")
+    assert pg.evaluate("() => document.documentElement.scrollWidth") <= 320
+    context.close()

@@ -12,6 +12,9 @@
   var form = document.getElementById("composer");
   var input = document.getElementById("message");
   var EXIT_URL = "https://www.meteo.be/";
+  var RTL = ["ar", "he", "fa", "ur"];        // ready for right-to-left languages to come
+  var pendingLocation = null;                // sent with one message only, then forgotten
+  var locate = document.getElementById("locate");
 
   function newSession() {
     var bytes = new Uint8Array(16);
@@ -25,13 +28,17 @@
     if (!texts[next]) { return; }
     lang = next;
     document.documentElement.lang = next;
+    document.documentElement.dir = RTL.indexOf(next) >= 0 ? "rtl" : "ltr";
     document.querySelectorAll("[data-i18n]").forEach(function (el) { setTextWithPhones(el, t(el.dataset.i18n)); });
     document.querySelectorAll("[data-i18n-label]").forEach(function (el) { el.setAttribute("aria-label", t(el.dataset.i18nLabel)); });
     document.querySelectorAll("[data-i18n-placeholder]").forEach(function (el) { el.placeholder = t(el.dataset.i18nPlaceholder); });
     document.querySelectorAll("button.lang").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.lang === next)); });
   }
 
-  /* Text with the directory's phone numbers as tel: links; everything else stays text. */
+  /* Text with the directory's phone numbers as tel: links and web addresses as links;
+     everything else stays text. */
+  var URL_RE = /\b(?:https?:\/\/|www\.)[^\s<>"]+|\b[a-z0-9-]+\.(?:be|brussels|org)(?:\/[^\s<>"]*)?/i;
+
   function setTextWithPhones(el, text) {
     el.textContent = "";
     var rest = String(text);
@@ -39,12 +46,22 @@
       var best = null;
       phones.forEach(function (p) {
         var i = indexOfNumber(rest, p);
-        if (i >= 0 && (best === null || i < best.i || (i === best.i && p.length > best.p.length))) { best = { i: i, p: p }; }
+        if (i >= 0 && (best === null || i < best.i || (i === best.i && p.length > best.p.length))) { best = { i: i, p: p, tel: true }; }
       });
+      var u = URL_RE.exec(rest);
+      if (u && (best === null || u.index < best.i)) {
+        best = { i: u.index, p: u[0].replace(/[.,;:)]+$/, ""), tel: false };
+      }
       if (!best) { el.appendChild(document.createTextNode(rest)); break; }
       if (best.i > 0) { el.appendChild(document.createTextNode(rest.slice(0, best.i))); }
       var a = document.createElement("a");
-      a.href = "tel:" + best.p.replace(/[^0-9+]/g, "");
+      if (best.tel) {
+        a.href = "tel:" + best.p.replace(/[^0-9+]/g, "");
+      } else {
+        a.href = /^https?:/i.test(best.p) ? best.p : "https://" + best.p;
+        a.rel = "noopener noreferrer";
+        a.target = "_blank";
+      }
       a.textContent = best.p;
       el.appendChild(a);
       rest = rest.slice(best.i + best.p.length);
@@ -93,6 +110,12 @@
     if (shown !== null) { addMessage("me", shown); }
     var body = { session: session, message: message };
     if (chosen) { body.lang = chosen; }
+    if (pendingLocation) {
+      body.location = pendingLocation;
+      pendingLocation = null;
+      locate.setAttribute("aria-pressed", "false");
+      locate.textContent = t("locate");
+    }
     return fetch("/api/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -116,10 +139,20 @@
     log.textContent = "";
     input.value = "";
     session = null;
+    pendingLocation = null;
     window.location.replace(EXIT_URL);
   }
 
   document.getElementById("quick-exit").addEventListener("click", quickExit);
+
+  locate.addEventListener("click", function () {
+    if (!navigator.geolocation) { addMessage("notice", t("no_location")); return; }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      pendingLocation = { lat: pos.coords.latitude, lon: pos.coords.longitude };
+      locate.setAttribute("aria-pressed", "true");
+      locate.textContent = t("located");
+    }, function () { addMessage("notice", t("no_location")); }, { timeout: 10000, maximumAge: 0 });
+  });
   var shifts = [];
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") { quickExit(); return; }
