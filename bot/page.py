@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,15 @@ def phone_strings(directory: Directory) -> list[str]:
     return sorted(directory.display_phones(), key=len, reverse=True)
 
 
+DEFAULT_EXIT_URL = "https://www.meteo.be/"
+
+
+def exit_url() -> str:
+    """Where quick exit goes (RELAIS_EXIT_URL): a neutral site; only http(s) or about:blank."""
+    url = os.environ.get("RELAIS_EXIT_URL", "").strip() or DEFAULT_EXIT_URL
+    return url if url.startswith(("https://", "http://", "about:blank")) else DEFAULT_EXIT_URL
+
+
 @lru_cache(maxsize=2)
 def render_page(db_path: Path) -> str:
     directory = Directory(db_path)
@@ -47,7 +57,8 @@ def render_page(db_path: Path) -> str:
         phones = phone_strings(directory)
     finally:
         directory.close()
-    data = json.dumps({"default": DEFAULT_LANG, "texts": texts, "phones": phones}, ensure_ascii=False)
+    data = json.dumps({"default": DEFAULT_LANG, "texts": texts, "phones": phones, "exit": exit_url()},
+                      ensure_ascii=False)
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     page = TEMPLATE.read_text(encoding="utf-8")
     page = MARKER.sub(lambda m: html.escape(texts[DEFAULT_LANG][m.group(1)]), page)

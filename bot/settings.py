@@ -13,6 +13,7 @@
 | RELAIS_MODEL           | models/relais.tar.gz | trained Rasa model                 |
 | RELAIS_CONVERSATION_TTL| 1800         | seconds before an idle conversation is dropped |
 | RELAIS_RASA_TIMEOUT    | 4            | seconds the web server waits for Rasa     |
+| RELAIS_EXIT_URL        | https://www.meteo.be/ | where quick exit sends the page  |
 """
 
 from __future__ import annotations

@@ -103,6 +103,7 @@ def start_stack(extra_env: dict | None = None) -> Stack:
         "RELAIS_RASA_PORT": str(free_port()),
         "RELAIS_ACTIONS_PORT": str(free_port()),
         "RELAIS_GEOCODER_URL": "off",  # tests never reach the public geocoder
+        "RELAIS_EXIT_URL": "about:blank",  # nor the neutral site of quick exit
         **(extra_env or {}),
     }
     process = subprocess.Popen(

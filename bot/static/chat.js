@@ -11,7 +11,7 @@
   var log = document.getElementById("log");
   var form = document.getElementById("composer");
   var input = document.getElementById("message");
-  var EXIT_URL = "https://www.meteo.be/";
+  var EXIT_URL = data.exit || "https://www.meteo.be/";
   var RTL = ["ar", "he", "fa", "ur"];        // ready for right-to-left languages to come
   var pendingLocation = null;                // sent with one message only, then forgotten
   var locate = document.getElementById("locate");
