@@ -105,7 +105,7 @@ async def read_json_object(request: web.Request) -> dict:
         raise ApiError(400, "invalid_encoding", "The request body is not valid UTF-8.") from None
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
@@ -115,7 +115,7 @@ async def read_json_object(request: web.Request) -> dict:
 def parse_chat(body: dict) -> dict:
     """Validate a chat request; returns session, message, lang, location."""
     session = body.get("session")
-    if not isinstance(session, str) or not SESSION_RE.match(session):
+    if not isinstance(session, str) or not SESSION_RE.fullmatch(session):
         raise ApiError(400, "invalid_session", "`session` must be 8-64 letters, digits, '-' or '_'.")
     message = body.get("message")
     if not isinstance(message, str):

@@ -128,6 +128,8 @@ BAD_BODIES = [
     (b'{"session": "abcdefgh", "message": "   \\t "}', 400, "empty_message"),
     (b'{"session": "abcdefgh", "message": 12}', 400, "invalid_message"),
     (b'{"session": "x", "message": "hello"}', 400, "invalid_session"),
+    (b'{"session": "abcdefgh\\n", "message": "hello"}', 400, "invalid_session"),
+    (b"[" * 5000 + b"]" * 5000, 400, "invalid_json"),
     (b'{"session": "abcdefgh", "message": "hi", "lang": "de"}', 400, "invalid_lang"),
     (b'{"session": "abcdefgh", "message": "hi", "location": {"lat": "a"}}', 400, "invalid_location"),
     (b"a" * 100_000, 413, "body_too_large"),
