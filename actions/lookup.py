@@ -66,8 +66,9 @@ class ActionLookup(Action):
         if d is None:
             dispatcher.utter_message(response="utter_search_unavailable")
             return []
-        if set(words(text)) & POLICE_WORDS and place_text(tracker):
-            place = await resolve_place(d, place_text(tracker), lang)
+        named_place = place_text(tracker)
+        if set(words(text)) & POLICE_WORDS and named_place:
+            place = await resolve_place(d, named_place, lang)
             line = eva_line(d, place, lang) if isinstance(place, Place) else None
             if line:
                 say(dispatcher, line, lang)

@@ -22,7 +22,7 @@ from aiohttp import web
 from directory.facts import Directory
 from directory.geocoder import resolve_place
 from directory.places import Place
-from directory.queries import MAX_K, QueryError
+from directory.queries import MAX_K, QueryError, taxonomy_codes
 
 DIRECTORY: web.AppKey = web.AppKey("directory", Directory)
 TYPES = ("service", "pharmacy", "training")
@@ -85,10 +85,6 @@ def _flag(request: web.Request, name: str) -> bool:
     raise BadRequest("invalid_parameter", f"`{name}` must be 1 or 0.")
 
 
-def _taxonomy(d: Directory, kind: str) -> set:
-    return {r[0] for r in d.conn.execute("select code from taxonomy where kind = ?", (kind,))}
-
-
 def _json(data, started: float, status: int = 200) -> web.Response:
     response = web.json_response(data, status=status)
     response.headers["Server-Timing"] = f"directory;dur={(time.perf_counter() - started) * 1000:.1f}"
@@ -117,8 +113,8 @@ async def search(request: web.Request) -> web.Response:
     try:
         q = _one(request, "q") or ""
         doc_type = _choice(request, "type", TYPES)
-        category = _choice(request, "category", _taxonomy(d, "category"))
-        audience = _choice(request, "audience", _taxonomy(d, "audience"))
+        category = _choice(request, "category", taxonomy_codes(d.conn, "category"))
+        audience = _choice(request, "audience", taxonomy_codes(d.conn, "audience"))
         language = _choice(request, "language", LANGS)
         municipality = _one(request, "municipality", 60)
         open_now = _flag(request, "open_now")
@@ -149,10 +145,10 @@ async def nearest(request: web.Request) -> web.Response:
             raise BadRequest("missing_parameter", "Give `lat` and `lon`, or `place`.")
         place = await _place(d, place_text) if lat is None else None
         categories = request.query.getall("category", [])
-        unknown = set(categories) - _taxonomy(d, "category")
+        unknown = set(categories) - taxonomy_codes(d.conn, "category")
         if unknown:
             raise BadRequest("invalid_parameter", f"Unknown categories: {', '.join(sorted(unknown))}.")
-        audience = _choice(request, "audience", _taxonomy(d, "audience"))
+        audience = _choice(request, "audience", taxonomy_codes(d.conn, "audience"))
         language = _choice(request, "language", LANGS)
         k = _int(request, "k", 5, 1, MAX_K)
         hits = d.nearest(place["lat"] if place else lat, place["lon"] if place else lon, k, categories=categories,

@@ -77,10 +77,6 @@ class Directory:
         """Every dialable number in the directory, as written ("0800 30 030")."""
         return {r[0] for r in self.conn.execute("select phone from services where phone != ''")}
 
-    def phones(self) -> set[str]:
-        """Every dialable number in the directory, digits only."""
-        return {"".join(ch for ch in p if ch.isdigit()) for p in self.display_phones()}
-
     def nearest(self, lat: float, lon: float, k: int = 5, **filters) -> list:
         return queries.nearest(self.conn, lat, lon, k, **filters)
 

@@ -104,7 +104,7 @@ class Gazetteer:
             (key,),
         ).fetchall()
         if kind:
-            rows = [r for r in rows if r[1] == kind] or []
+            rows = [r for r in rows if r[1] == kind]
         return self._place(rows[0][0], "exact") if rows else None
 
     def fuzzy(self, key: str, kind: Optional[str] = None) -> Optional[Place]:
@@ -160,13 +160,9 @@ class Gazetteer:
         for key in dict.fromkeys([folded, " ".join(core_tokens)]):
             if not key:
                 continue
-            place = self.lookup(key, kind) or (self.lookup(key) if key == folded else None)
+            place = (self.lookup(key, kind) if kind else None) or self.lookup(key)
             if place:
                 return place
-            if kind:
-                place = self.lookup(key)
-                if place:
-                    return place
         core = " ".join(core_tokens)
         street = HOUSE_NUMBER_RE.match(core)
         if street:

@@ -100,13 +100,9 @@ def validate_point(lat: object, lon: object) -> tuple[float, float]:
     return float(lat), float(lon)
 
 
-_CATEGORIES: dict = {}
-
-
-def known_categories(conn: sqlite3.Connection) -> set:
-    if id(conn) not in _CATEGORIES:
-        _CATEGORIES[id(conn)] = {r[0] for r in conn.execute("select code from taxonomy where kind = 'category'")}
-    return _CATEGORIES[id(conn)]
+def taxonomy_codes(conn: sqlite3.Connection, kind: str = "category") -> set:
+    """The codes of one taxonomy kind: category, audience or topic."""
+    return {r[0] for r in conn.execute("select code from taxonomy where kind = ?", (kind,))}
 
 
 def nearest(conn: sqlite3.Connection, lat: float, lon: float, k: int = 5, categories: Sequence[str] = (),
@@ -121,7 +117,7 @@ def nearest(conn: sqlite3.Connection, lat: float, lon: float, k: int = 5, catego
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
         raise QueryError(f"k must be a whole number from 1 to {MAX_K}")
     categories = list(dict.fromkeys(categories or ()))
-    unknown = set(categories) - known_categories(conn)
+    unknown = set(categories) - taxonomy_codes(conn)
     if unknown:
         raise QueryError(f"unknown categories: {', '.join(sorted(unknown))}")
     filters = Filters(categories, languages or (), audience, open_now, include_suspended, when)
@@ -220,7 +216,7 @@ def search(conn: sqlite3.Connection, text: str, doc_types: Sequence[str] = (), c
     """
     if not isinstance(limit, int) or not 1 <= limit <= 100:
         raise QueryError("limit must be a whole number from 1 to 100")
-    if category and category not in known_categories(conn):
+    if category and category not in taxonomy_codes(conn):
         raise QueryError(f"unknown category: {category}")
     results: list = []
     for any_word in (False, True):
