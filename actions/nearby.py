@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Optional
+from typing import Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet

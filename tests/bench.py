@@ -24,7 +24,7 @@ from pathlib import Path
 
 from directory.build import SEED, build
 from directory.facts import Directory
-from directory.geo import BELGIUM_BBOX, BRUSSELS_BBOX
+from directory.geo import BRUSSELS_BBOX
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "benchmarks.md"
@@ -113,7 +113,6 @@ def machine() -> str:
 
 
 def main() -> int:
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         builds = []

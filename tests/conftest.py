@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 import signal
 import socket
 import subprocess
@@ -94,6 +95,32 @@ class Stack:
         status, reply = post_json(f"{self.web}/api/chat", body)
         assert status == 200, reply
         return reply
+
+
+@contextmanager
+def web_alone(**extra_env: str):
+    """The web server by itself (Rasa and the action server unreachable) on a free port; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "RELAIS_WEB_PORT": str(port), "RELAIS_RASA_PORT": str(free_port()),
+           "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_RASA_TOKEN": "t", "RELAIS_GEOCODER_URL": "off",
+           **extra_env}
+    process = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                get_json(f"{url}/api/directory/taxonomy", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the web server did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def start_stack(extra_env: dict | None = None) -> Stack:

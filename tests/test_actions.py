@@ -4,7 +4,6 @@ a CollectingDispatcher, the real directory database."""
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 
 import pytest

@@ -8,16 +8,12 @@ which the README shows.
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port, get_json
+from tests.conftest import ROOT, web_alone
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "docs" / "screenshots"
@@ -148,13 +144,7 @@ def test_keyboard_only_chat(stack, page):
 
 def test_the_page_still_shows_the_numbers_when_the_bot_is_unreachable(browser):
     """The web server alone, Rasa down: the page shows 112/101 and the helplines."""
-    port = free_port()
-    env = {**os.environ, "RELAIS_WEB_PORT": str(port), "RELAIS_RASA_PORT": str(free_port()),
-           "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_GEOCODER_URL": "off"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = wait_for_web(port)
+    with web_alone() as url:
         context = browser.new_context(locale="fr-BE")
         pg = context.new_page()
         pg.goto(url)
@@ -163,21 +153,6 @@ def test_the_page_still_shows_the_numbers_when_the_bot_is_unreachable(browser):
         text = pg.inner_text("#log")
         assert "112" in text and "101" in text and "0800 30 030" in text
         context.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def wait_for_web(port: int) -> str:
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            get_json(f"{url}/api/directory/taxonomy", timeout=1)
-            return url
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("web server did not start")
 
 
 def test_staff_page_finds_gams_and_the_eva_cell_of_schaerbeek_by_keyboard(stack, page):
@@ -204,13 +179,7 @@ def test_staff_page_shows_a_hostile_directory_name_as_text(browser, tmp_path):
         writer.writeheader()
         writer.writerows(rows)
     db = build(tmp_path / "x.db", seed)
-    port = free_port()
-    env = {**os.environ, "RELAIS_WEB_PORT": str(port), "RELAIS_RASA_PORT": str(free_port()),
-           "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_GEOCODER_URL": "off", "RELAIS_DB": str(db)}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = wait_for_web(port)
+    with web_alone(RELAIS_DB=str(db)) as url:
         context = browser.new_context()
         pg = context.new_page()
         pg.goto(f"{url}/staff")
@@ -219,9 +188,6 @@ def test_staff_page_shows_a_hostile_directory_name_as_text(browser, tmp_path):
         assert XSS in pg.inner_text("#results tbody")
         assert pg.locator("#results img").count() == 0 and pg.title() != "pwned"
         context.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.mark.parametrize("width", [375, 1280])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import sqlite3
 import subprocess
 import sys
 

@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import urllib.parse
 
 import pytest
 
-from tests.conftest import ROOT, free_port, get_json
+from tests.conftest import get_json, web_alone
 
 
 @pytest.fixture(scope="module")
 def api():
-    port = free_port()
-    env = {**os.environ, "RELAIS_WEB_PORT": str(port), "RELAIS_RASA_PORT": str(free_port()),
-           "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_GEOCODER_URL": "off"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/api/directory"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            get_json(f"{url}/taxonomy", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with web_alone() as url:
+        yield f"{url}/api/directory"
 
 
 def call(api: str, path: str, **params) -> tuple[int, dict]:
