@@ -259,13 +259,18 @@ def _search_filters(item: dict, category, municipality, language, audience, open
     return True
 
 
+def _row(conn: sqlite3.Connection, sql: str, *args) -> Optional[dict]:
+    """One row as a dict, whatever the connection's row factory."""
+    cursor = conn.execute(sql, args)
+    row = cursor.fetchone()
+    return dict(zip([d[0] for d in cursor.description], row)) if row is not None else None
+
+
 def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optional[datetime]) -> Optional[dict]:
     if doc_type == "service":
-        row = conn.execute("select * from services where id = ?", (doc_id,)).fetchone()
-        if row is None:
+        s = _row(conn, "select * from services where id = ?", doc_id)
+        if s is None:
             return None
-        cols = [d[0] for d in conn.execute("select * from services limit 0").description]
-        s = dict(zip(cols, row))
         facts = _service_facts(conn, [doc_id])[doc_id]
         loc = conn.execute("select lat, lon, municipality, postcode from locations where service_id = ?",
                            (doc_id,)).fetchone()
@@ -293,11 +298,9 @@ def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optiona
                 "status": row[7], "phone": "", "open_now": None, "confidence": "confirmed", "checked": row[9],
                 "source": row[8]}
     if doc_type == "training":
-        row = conn.execute("select * from trainings where id = ?", (doc_id,)).fetchone()
-        if row is None:
+        t = _row(conn, "select * from trainings where id = ?", doc_id)
+        if t is None:
             return None
-        cols = [d[0] for d in conn.execute("select * from trainings limit 0").description]
-        t = dict(zip(cols, row))
         return {"type": "training", "id": doc_id, "names": {l: t[f"title_{l}"] for l in LANGS},
                 "categories": ["training_organiser"], "organiser": t["organiser"],
                 "organiser_id": t["organiser_id"], "audiences": json.loads(t["audiences"]),
