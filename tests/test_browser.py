@@ -157,7 +157,8 @@ def test_the_page_still_shows_the_numbers_when_the_bot_is_unreachable(browser):
 
 def test_staff_page_finds_gams_and_the_eva_cell_of_schaerbeek_by_keyboard(stack, page):
     page.goto(f"{stack.web}/staff")
-    page.keyboard.type("GAMS")  # the search box has the focus
+    page.locator("#q:focus").wait_for()  # the search box takes the focus by itself
+    page.keyboard.type("GAMS")
     page.locator("#results tbody tr", has_text="GAMS Belgique").first.wait_for()
     assert "02 219 43 40" in page.inner_text("#results tbody tr >> nth=0")
     page.fill("#q", "")
@@ -183,6 +184,7 @@ def test_staff_page_shows_a_hostile_directory_name_as_text(browser, tmp_path):
         context = browser.new_context()
         pg = context.new_page()
         pg.goto(f"{url}/staff")
+        pg.locator("#q:focus").wait_for()
         pg.keyboard.type("GAMS")
         pg.locator("#results tbody tr", has_text="onerror").first.wait_for()
         assert XSS in pg.inner_text("#results tbody")
@@ -201,6 +203,7 @@ def test_screenshots_of_both_pages(stack, browser, width):
     send(pg, "Schaerbeek")
     pg.screenshot(path=str(SHOTS / f"chat-{width}.png"), full_page=True)
     pg.goto(f"{stack.web}/staff")
+    pg.locator("#q:focus").wait_for()
     pg.keyboard.type("EVA")
     pg.locator("#results tbody tr").first.wait_for()
     pg.screenshot(path=str(SHOTS / f"staff-{width}.png"), full_page=True)

@@ -77,6 +77,8 @@
       })["catch"](function () { status.textContent = "Le serveur ne répond pas · De server antwoordt niet · The server is not answering"; });
   }
 
+  document.getElementById("q").focus();  // type straight away, even where autofocus came too early
+
   form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 120); });
   form.addEventListener("submit", function (e) { e.preventDefault(); search(); });
 })();
