@@ -333,7 +333,7 @@ class Builder:
         data = _yaml(self.seed / "context.yml")
         self.db["context"].insert_all(
             {"id": cid, "lang": lang, "text": " ".join(str(text).split()), "source": entry["source"],
-             "confidence": entry["confidence"], "checked": str(data["checked"])}
+             "confidence": entry["confidence"], "checked": str(entry.get("checked", data["checked"]))}
             for cid, entry in data["context"].items() for lang, text in entry["text"].items())
 
     def trainings(self) -> None:
@@ -375,10 +375,26 @@ def build(db_path: Path = DEFAULT_DB, seed: Path = SEED, pharmacies: Optional[Pa
     return db_path
 
 
+def db_state(db_path: Path = DEFAULT_DB, seed: Path = SEED) -> str:
+    """"current", "missing", "unreadable" (not a directory database, or corrupt)
+    or "out of date" (built from another seed)."""
+    if not Path(db_path).exists():
+        return "missing"
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            conn.execute("pragma quick_check").fetchone()
+            row = conn.execute("select value from meta where key = 'seed_digest'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return "unreadable"
+    return "current" if row and row[0] == seed_digest(seed) else "out of date"
+
+
 def is_current(db_path: Path = DEFAULT_DB, seed: Path = SEED) -> bool:
     """True when the database exists, opens and was built from the present seed."""
-    if not Path(db_path).exists():
-        return False
+    return db_state(db_path, seed) == "current"
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         try:
