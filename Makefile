@@ -24,7 +24,7 @@ MODEL := models/relais.tar.gz
 TRAIN_INPUTS := config.yml directory/textnorm.py $(shell find nlu bot/data bot/domain -name '*.yml' -o -name '*.py' 2>/dev/null) $(DOMAIN_OUT)
 RASA_DATA := --config config.yml --domain bot/domain --data nlu bot/data
 
-.PHONY: run test venv db domain train validate test-stories eval pytest bench lock clean
+.PHONY: run test venv db domain train validate test-stories eval pytest bench audit lock clean
 
 run: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL)
 	$(PY) -m bot
@@ -75,8 +75,13 @@ pytest: $(VENV)/.installed $(DB) $(MODEL)
 bench: $(VENV)/.installed $(DB) $(MODEL)
 	$(PY) -m tests.bench
 	$(PY) -m tests.bench_chat
+	$(PY) -m tests.bench_load
 
 # Refresh the full pin set after changing requirements/*.txt (needs the registry).
+audit:
+	test -x .venv-audit/bin/pip-audit || { $(PYTHON) -m venv .venv-audit && .venv-audit/bin/pip install -q pip-audit; }
+	.venv-audit/bin/pip-audit --disable-pip --no-deps -r requirements/lock.txt
+
 lock: $(VENV)/.installed
 	{ head -n 2 requirements/lock.txt; $(PIP) freeze --exclude rasa --exclude rasa-sdk; } > requirements/lock.new
 	mv requirements/lock.new requirements/lock.txt

@@ -15,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
+from bot import logsafe
 from actions.nearby import POLICE_WORDS, eva_line, place_text
 from actions.texts import say, t
 from directory.geocoder import resolve_place
@@ -75,8 +76,8 @@ class ActionLookup(Action):
                 return []
         try:
             results = d.search(text, doc_types=["service", "training"], limit=MAX_RESULTS)
-        except Exception:
-            log.exception("lookup failed")
+        except Exception as err:
+            log.error("lookup failed: %s", logsafe.describe(err))
             dispatcher.utter_message(response="utter_search_unavailable")
             return []
         if not results:

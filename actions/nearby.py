@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Optional
 
 from rasa_sdk import Action, Tracker
@@ -19,6 +20,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
+from bot import logsafe
 from actions.texts import distance, say, t
 from directory.geo import in_belgium
 from directory.geocoder import resolve_place
@@ -30,6 +32,7 @@ log = logging.getLogger("relais.actions")
 PAGE = 3
 PHARMACY_WORDS = {"pharmacie", "pharmacies", "pharmacien", "apotheek", "apotheken", "apotheker", "pharmacy",
                   "pharmacies", "pharmacist", "chemist", "pharma"}
+HOUSE_NUMBER = re.compile(r"\s*,?\s*(\d{1,4}[a-zA-Z]?)\s*[.,!?]?\s*$")
 POLICE_WORDS = {"eva", "police", "politie", "commissariat", "plainte", "klacht", "complaint", "politiekantoor"}
 MEDICAL_WORDS = {"cpvs", "zsg", "hopital", "ziekenhuis", "hospital", "viol", "verkrachting", "rape", "medecin"}
 SERVICE_WORDS = {"service", "services", "association", "associations", "dienst", "diensten", "hulpverlening",
@@ -70,10 +73,15 @@ def shared_location(tracker: Tracker) -> Optional[Place]:
 
 
 def place_text(tracker: Tracker) -> Optional[str]:
+    """The place of this message: the extracted place (with the house number
+    typed right after a street, for the geocoder), the whole message when it
+    only gives a place, or the place remembered from before."""
     message = tracker.latest_message or {}
     entities = [e for e in message.get("entities", []) if e.get("entity") == "place"]
     if entities:
-        return str(entities[0].get("value"))
+        value, end = str(entities[0].get("value")), entities[0].get("end")
+        number = HOUSE_NUMBER.match(message.get("text") or "", end) if isinstance(end, int) else None
+        return f"{value} {number.group(1)}" if number and not value.isdigit() else value
     if (message.get("intent") or {}).get("name") == "inform_place":
         return message.get("text")
     return tracker.get_slot("place")
@@ -113,7 +121,8 @@ def eva_line(d, place: Place, lang: Optional[str]) -> Optional[str]:
     service = d.service(row[3])
     zone = row[2] if lang == "nl" else row[1]
     if not service.phone:
-        return t("eva_no_phone", lang, zone=zone, name=service.name(lang))
+        return t("eva_no_phone", lang, zone=zone, name=service.name(lang),
+                 any_station=d.context("complaint_any_station", lang or "en") or "")
     hours = f" ({service.text('hours', lang)})" if service.text("hours", lang) else ""
     return t("eva", lang, zone=zone, name=service.name(lang), phone=service.phone, hours=hours)
 
@@ -159,8 +168,8 @@ class ActionFindNearby(Action):
                 return [SlotSet("search_kind", kind)]
             try:
                 place = await resolve_place(d, text, lang)
-            except Exception:  # the geocoder or the database failed: say so, never crash
-                log.exception("place resolution failed")
+            except Exception as err:  # the geocoder or the database failed: say so, never crash
+                log.error("place resolution failed: %s", logsafe.describe(err))
                 dispatcher.utter_message(response="utter_search_unavailable")
                 return []
             if not isinstance(place, Place):
@@ -182,8 +191,8 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
     except QueryError:
         dispatcher.utter_message(response="utter_place_outside_belgium")
         return [SlotSet("place", None)]
-    except Exception:
-        log.exception("nearby search failed")
+    except Exception as err:
+        log.error("nearby search failed: %s", logsafe.describe(err))
         dispatcher.utter_message(response="utter_search_unavailable")
         return []
     page, has_more = hits[offset:offset + PAGE], len(hits) > offset + PAGE

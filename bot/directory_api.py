@@ -13,6 +13,8 @@ Shelters have no address in the directory, so none can be returned.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import Optional
@@ -24,6 +26,7 @@ from directory.geocoder import resolve_place
 from directory.places import Place
 from directory.queries import MAX_K, QueryError, taxonomy_codes
 
+log = logging.getLogger("relais.directory_api")
 DIRECTORY: web.AppKey = web.AppKey("directory", Directory)
 TYPES = ("service", "pharmacy", "training")
 LANGS = ("fr", "nl", "en")
@@ -186,7 +189,7 @@ def _opener(db_path: Path):
     async def _open(app: web.Application):
         try:
             app[DIRECTORY] = Directory(db_path)
-        except FileNotFoundError:
+        except (FileNotFoundError, sqlite3.Error):
             app[DIRECTORY] = None
         yield
         if app[DIRECTORY] is not None:
@@ -195,12 +198,23 @@ def _opener(db_path: Path):
     return _open
 
 
+def _unavailable() -> web.Response:
+    return web.json_response({"error": {"code": "directory_unavailable",
+                                        "message": "The directory is not available right now."}}, status=503)
+
+
 @web.middleware
 async def needs_directory(request: web.Request, handler):
-    if request.path.startswith("/api/directory/") and request.app.get(DIRECTORY) is None:
-        return web.json_response({"error": {"code": "directory_unavailable",
-                                            "message": "The directory is not available right now."}}, status=503)
-    return await handler(request)
+    """503 when the database is missing, unreadable or fails during a query."""
+    if not request.path.startswith("/api/directory/"):
+        return await handler(request)
+    if request.app.get(DIRECTORY) is None:
+        return _unavailable()
+    try:
+        return await handler(request)
+    except sqlite3.Error as err:
+        log.warning("directory query failed: %s", type(err).__name__)
+        return _unavailable()
 
 
 def setup(app: web.Application, db_path: Path) -> None:

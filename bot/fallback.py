@@ -1,4 +1,5 @@
-"""Answers the web server gives by itself when the Rasa server cannot answer.
+"""Answers the web server gives by itself when the Rasa server cannot answer,
+or answers nothing because a custom action failed.
 
 They are the bot's own rendered responses (`bot/domain/responses.yml`, built
 from the directory), so even a degraded answer carries the same, sourced
@@ -34,6 +35,13 @@ def response_text(name: str, lang: Optional[str], path: Path = DEFAULT_OUT) -> s
         if variant.get("condition") and variant_language(variant) == lang:
             return variant["text"]
     return next(v["text"] for v in variants if not v.get("condition"))
+
+
+def search_unavailable_messages(lang: Optional[str], path: Path = DEFAULT_OUT) -> list[dict]:
+    """The messages sent when Rasa answered nothing (a custom action failed):
+    the search is unavailable, then the danger numbers and helplines."""
+    lang = lang if lang in NOTICE else "en"
+    return [{"text": response_text("utter_search_unavailable", lang, path)}]
 
 
 def degraded_messages(lang: Optional[str], path: Path = DEFAULT_OUT) -> list[dict]:

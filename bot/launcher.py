@@ -2,7 +2,9 @@
 
 Three child processes, each in its own process group:
   actions  the rasa-sdk action server      (RELAIS_ACTIONS_HOST:PORT, /health)
-  rasa     the Rasa server, REST channel   (RELAIS_RASA_HOST:PORT, /status)
+  rasa     the Rasa server, REST channel   (RELAIS_RASA_HOST:PORT, /status;
+           its API needs the per-start token, passed in the environment,
+           never on a command line: bot/rasa_server.py)
   web      the aiohttp web server          (RELAIS_WEB_HOST:PORT, /health)
 
 Before starting, it makes sure the directory database is present and current
@@ -45,6 +47,13 @@ QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "PYTHONDONTWRITEBYTECODE": "1",
 }
+
+
+def restart_delay(deaths: int) -> float:
+    """Seconds before restarting a child that died `deaths` times lately:
+    RELAIS_RESTART_DELAY (default 2), doubling, at most 10 or that base."""
+    base = float(os.environ.get("RELAIS_RESTART_DELAY", "2"))
+    return min(base * 2 ** (deaths - 1), max(base, 10.0))
 
 
 def say(message: str) -> None:
@@ -108,14 +117,13 @@ class Child:
 
 
 def children(cfg: Settings) -> list:
-    bin_dir = Path(sys.executable).parent
     env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(ROOT), "RELAIS_RASA_TOKEN": cfg.rasa_token,
            "RELAIS_ACTION_URL": f"{cfg.actions_url}/webhook", "RELAIS_DB": str(cfg.db_path)}
     return [
         Child("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(cfg.actions_port)],
               f"{cfg.actions_url}/health", {**env, "SANIC_HOST": cfg.actions_host}),
-        Child("rasa", [str(bin_dir / "rasa"), "run", "--model", str(cfg.model_path), "--enable-api",
-                       "--auth-token", cfg.rasa_token, "--interface", cfg.rasa_host, "--port", str(cfg.rasa_port),
+        Child("rasa", [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(cfg.model_path), "--enable-api",
+                       "--interface", cfg.rasa_host, "--port", str(cfg.rasa_port),
                        "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
               f"{cfg.rasa_url}/status?token={cfg.rasa_token}", env),
         Child("web", [sys.executable, "-m", "bot.webserver"], f"{cfg.web_url}/health", env),
@@ -124,12 +132,16 @@ def children(cfg: Settings) -> list:
 
 def prepare(cfg: Settings) -> None:
     """Directory database current (rebuilt from seed if needed), model present."""
-    from directory.build import build, is_current
+    from directory.build import build, db_state
 
-    if not is_current(cfg.db_path):
-        state = "missing" if not cfg.db_path.exists() else "out of date or unreadable"
+    state = db_state(cfg.db_path)
+    if state != "current":
         say(f"directory database {cfg.db_path} is {state}: rebuilding it from the seed files")
-        build(cfg.db_path)
+        try:
+            build(cfg.db_path)
+        except Exception as err:
+            raise SystemExit(f"[relais] could not rebuild the directory database {cfg.db_path}: {err}") from None
+        say("directory database rebuilt")
     if not cfg.model_path.exists():
         raise SystemExit(f"[relais] no trained model at {cfg.model_path}: run `make run` (it trains one)")
 
@@ -189,7 +201,7 @@ class Supervisor:
                     say(f"{child.name} died {len(child.deaths)} times in {RESTART_WINDOW:.0f} s: stopping Relais")
                     return 1
                 say(f"restarting {child.name} ({len(child.deaths)}/{MAX_RESTARTS})")
-                await asyncio.sleep(min(2 ** len(child.deaths), 10))
+                await asyncio.sleep(restart_delay(len(child.deaths)))
                 try:
                     await child.start()
                     await wait_ready(http, child)

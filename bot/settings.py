@@ -14,6 +14,11 @@
 | RELAIS_CONVERSATION_TTL| 1800         | seconds before an idle conversation is dropped |
 | RELAIS_RASA_TIMEOUT    | 4            | seconds the web server waits for Rasa     |
 | RELAIS_EXIT_URL        | https://www.meteo.be/ | where quick exit sends the page  |
+| RELAIS_RATE_CHAT       | 30/10        | per client: requests per minute/burst on /api/chat, or off |
+| RELAIS_RATE_DIRECTORY  | 240/60       | the same for /api/directory/*             |
+| RELAIS_MAX_EVENTS      | 400          | events kept per conversation              |
+| RELAIS_MAX_CONVERSATIONS | 10000      | conversations kept in memory              |
+| RELAIS_RESTART_DELAY   | 2            | seconds before restarting a dead part (doubles) |
 """
 
 from __future__ import annotations

@@ -4,8 +4,12 @@ Rasa's `InMemoryTrackerStore` keeps every conversation until the server
 stops. Relais must not become a record of who said what, so this store drops
 a conversation once it has been idle for `RELAIS_CONVERSATION_TTL` seconds
 (default 1800, the session expiry of the domain) and caps the number kept at
-`RELAIS_MAX_CONVERSATIONS` (default 10000, oldest dropped first). Nothing is
-written to disk. Configured in `bot/endpoints.yml`.
+`RELAIS_MAX_CONVERSATIONS` (default 10000, oldest dropped first). A
+conversation keeps its last `RELAIS_MAX_EVENTS` events (default 400, about
+80 exchanges; Rasa's `max_event_history`), so a very long conversation cannot
+grow memory or slow every reply. The language is carried by each message, so
+trimming old events does not lose it. Nothing is written to disk. Configured
+in `bot/endpoints.yml`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 DEFAULT_TTL = 1800.0
 DEFAULT_MAX = 10000
+DEFAULT_MAX_EVENTS = 400
 
 
 class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
@@ -42,6 +47,8 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
             max_conversations if max_conversations is not None
             else os.environ.get("RELAIS_MAX_CONVERSATIONS", DEFAULT_MAX)
         )
+        self.max_events = int(os.environ.get("RELAIS_MAX_EVENTS", DEFAULT_MAX_EVENTS))
+        self.max_event_history = self.max_events
         self.store: "OrderedDict[Text, Text]" = OrderedDict()
         self._touched: Dict[Text, float] = {}
 
@@ -57,6 +64,10 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
             else:
                 break  # ordered oldest first: the rest are newer
         return dropped
+
+    async def get_or_create_tracker(self, sender_id: Text, max_event_history: Optional[int] = None,
+                                    append_action_listen: bool = True) -> DialogueStateTracker:
+        return await super().get_or_create_tracker(sender_id, self.max_events, append_action_listen)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)

@@ -12,7 +12,11 @@ to Rasa's REST channel with the page's language and location as metadata,
 and returns the bot's messages with the conversation's language (read from
 the language mark on the bot's answers, see `page_messages`). When Rasa
 cannot answer it still returns 200 with `"degraded": true` and the emergency
-numbers and helplines. It logs no message text and keeps no conversation.
+numbers and helplines; when Rasa answers nothing (a custom action failed, for
+example the action server is down) it says the search is unavailable and gives
+the same numbers. The API is rate limited per client (bot/ratelimit.py, 429).
+It logs no message text (not even in an exception's message) and keeps no
+conversation.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from typing import Any, Optional
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from bot import fallback, settings as settings_mod
+from bot import fallback, logsafe, settings as settings_mod
+from bot.ratelimit import RateLimiter, limit_from_env
 from bot.settings import Settings
 
 log = logging.getLogger("relais.web")
@@ -51,6 +56,7 @@ SECURITY_HEADERS = {
 }
 SETTINGS: web.AppKey = web.AppKey("settings", Settings)
 HTTP: web.AppKey = web.AppKey("http", ClientSession)
+LIMITERS: web.AppKey = web.AppKey("limiters", dict)
 
 
 class ApiError(Exception):
@@ -78,13 +84,35 @@ async def errors_and_headers(request: web.Request, handler) -> web.StreamRespons
             response = error_response(exc.status, code, exc.reason)
         else:
             response = exc
-    except Exception:  # never a traceback to the client
-        log.exception("unexpected error on %s", request.path)
+    except Exception as exc:  # never a traceback to the client
+        log.error("unexpected %s on %s", logsafe.describe(exc), request.path)
         response = error_response(500, "internal_error", "Something went wrong on our side.")
     response.headers.update(SECURITY_HEADERS)
     if request.path.startswith("/api/") or request.path == "/health":
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def limiter_group(request: web.Request) -> Optional[str]:
+    if request.path == "/api/chat":
+        return "chat"
+    if request.path.startswith("/api/directory/"):
+        return "directory"
+    return None
+
+
+@web.middleware
+async def rate_limit(request: web.Request, handler) -> web.StreamResponse:
+    """429 with Retry-After when a client sends more than its share (bot/ratelimit.py)."""
+    group = limiter_group(request)
+    if group is not None:
+        wait = request.app[LIMITERS][group].check(request.remote or "?")
+        if wait > 0:
+            response = error_response(429, "too_many_requests",
+                                      "Too many requests: please wait a moment and try again.")
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return response
+    return await handler(request)
 
 
 async def read_json_object(request: web.Request) -> dict:
@@ -203,6 +231,21 @@ async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
         return None
 
 
+async def conversation_language(app: web.Application, session: str) -> Optional[str]:
+    """The conversation's language slot, asked of Rasa (only when an answer had no language mark)."""
+    cfg = app[SETTINGS]
+    try:
+        async with app[HTTP].get(f"{cfg.rasa_url}/conversations/{session}/tracker",
+                                 params={"token": cfg.rasa_token, "include_events": "NONE"},
+                                 timeout=ClientTimeout(total=2)) as resp:
+            if resp.status != 200:
+                return None
+            lang = ((await resp.json()).get("slots") or {}).get("language")
+            return lang if lang in LANGS else None
+    except (OSError, asyncio.TimeoutError, ValueError, AttributeError):
+        return None
+
+
 async def chat(request: web.Request) -> web.Response:
     chat_turn = parse_chat(await read_json_object(request))
     messages = await ask_rasa(request.app, chat_turn)
@@ -212,7 +255,14 @@ async def chat(request: web.Request) -> web.Response:
             {"messages": fallback.degraded_messages(lang), "lang": lang or "en", "degraded": True}
         )
     page, lang = page_messages(messages)
-    return web.json_response({"messages": page, "lang": lang or chat_turn["lang"]})
+    lang = lang or chat_turn["lang"]
+    if not page:  # Rasa answered nothing: a custom action failed
+        log.warning("rasa sent no messages (an action failed)")
+        lang = lang or await conversation_language(request.app, chat_turn["session"])
+        return web.json_response(
+            {"messages": fallback.search_unavailable_messages(lang), "lang": lang or "en", "degraded": True}
+        )
+    return web.json_response({"messages": page, "lang": lang})
 
 
 async def probe(app: web.Application, url: str, params: Optional[dict] = None) -> str:
@@ -266,8 +316,9 @@ async def _client(app: web.Application):
 
 
 def create_app(cfg: Optional[Settings] = None) -> web.Application:
-    app = web.Application(middlewares=[errors_and_headers], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[errors_and_headers, rate_limit], client_max_size=MAX_BODY)
     app[SETTINGS] = cfg or settings_mod.load()
+    app[LIMITERS] = {group: RateLimiter(limit_from_env(group)) for group in ("chat", "directory")}
     app.cleanup_ctx.append(_client)
     app.router.add_get("/", index)
     app.router.add_get("/staff", staff)

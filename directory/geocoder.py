@@ -9,7 +9,10 @@ geopy's Nominatim client, asynchronous through geopy's aiohttp adapter:
   results limited to the Brussels region (viewbox, bounded, country "be");
 - every answer, found or not, is cached in SQLite (in memory by default, so
   no place a user typed is written to disk; RELAIS_GEOCODE_CACHE=path keeps
-  it in a file);
+  it in a file). An in-memory entry lives no longer than a conversation
+  (RELAIS_CONVERSATION_TTL, default 1800 s), so a typed address does not
+  outlive the conversation that typed it; a file cache keeps found places
+  30 days and misses an hour;
 - a hard deadline (RELAIS_GEOCODER_DEADLINE, default 2 s): with no network or
   a slow server the answer is "unknown place", never a hang.
 """
@@ -53,20 +56,31 @@ class Geocoder:
         self.scheme, self.domain = parts.scheme or "https", parts.netloc + parts.path.rstrip("/")
         self.user_agent = user_agent or os.environ.get("RELAIS_GEOCODER_USER_AGENT", DEFAULT_USER_AGENT)
         self.deadline = float(deadline if deadline is not None else os.environ.get("RELAIS_GEOCODER_DEADLINE", 2.0))
-        self.cache = sqlite3.connect(cache_path or os.environ.get("RELAIS_GEOCODE_CACHE", ":memory:"),
-                                     check_same_thread=False)
+        cache_path = cache_path or os.environ.get("RELAIS_GEOCODE_CACHE", ":memory:")
+        in_memory = cache_path == ":memory:"
+        conversation_ttl = float(os.environ.get("RELAIS_CONVERSATION_TTL", 1800))
+        self.found_ttl = conversation_ttl if in_memory else FOUND_TTL
+        self.miss_ttl = conversation_ttl if in_memory else MISS_TTL
+        self.cache = sqlite3.connect(cache_path, check_same_thread=False)
         self.cache.execute("create table if not exists geocode_cache (key text primary key, lat real, lon real, "
                            "name text, found integer not null, created real not null)")
         self._limited = AsyncRateLimiter(self._geocode, min_delay_seconds=min_delay, max_retries=0,
                                          swallow_exceptions=False)
 
+    def purge(self, now: Optional[float] = None) -> None:
+        """Forget every entry past its time to live."""
+        now = time.time() if now is None else now
+        with self.cache:
+            self.cache.execute("delete from geocode_cache where (found = 1 and created < ?) or (found = 0 and created < ?)",
+                               (now - self.found_ttl, now - self.miss_ttl))
+
     def cached(self, key: str) -> Optional[tuple]:
+        self.purge()
         row = self.cache.execute("select lat, lon, name, found, created from geocode_cache where key = ?",
                                  (key,)).fetchone()
         if row is None:
             return None
-        ttl = FOUND_TTL if row[3] else MISS_TTL
-        return row if time.time() - row[4] < ttl else None
+        return row
 
     def remember(self, key: str, found: Optional[tuple]) -> None:
         lat, lon, name = found if found else (None, None, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from contextlib import contextmanager
 import signal
 import socket
@@ -27,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DB = ROOT / "directory" / "relais.db"
 MODEL = ROOT / "models" / "relais.tar.gz"
 READY_LINE = "Relais is ready"
+# Tests send hundreds of requests a minute from one address; the limits have their own test.
+NO_RATE_LIMITS = {"RELAIS_RATE_CHAT": "off", "RELAIS_RATE_DIRECTORY": "off"}
 
 
 def free_port() -> int:
@@ -103,7 +106,7 @@ def web_alone(**extra_env: str):
     port = free_port()
     env = {**os.environ, "RELAIS_WEB_PORT": str(port), "RELAIS_RASA_PORT": str(free_port()),
            "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_RASA_TOKEN": "t", "RELAIS_GEOCODER_URL": "off",
-           **extra_env}
+           **NO_RATE_LIMITS, **extra_env}
     process = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -111,7 +114,7 @@ def web_alone(**extra_env: str):
         deadline = time.monotonic() + 30
         while True:
             try:
-                get_json(f"{url}/api/directory/taxonomy", timeout=1)
+                urllib.request.urlopen(f"{url}/static/chat.css", timeout=1).close()
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
@@ -123,6 +126,40 @@ def web_alone(**extra_env: str):
         process.wait(10)
 
 
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid:
+            found.append(int(entry.name))
+    return found
+
+
+PART_MARKS = {"actions": b"rasa_sdk", "rasa": b"bot.rasa_server", "web": b"bot.webserver"}
+
+
+def stack_parts(stack: "Stack") -> dict[str, int]:
+    """{part name: pid} of the launcher's children."""
+    parts = {}
+    for pid in children_of(stack.process.pid):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        parts.update({name: pid for name, mark in PART_MARKS.items() if mark in cmdline})
+    return parts
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def start_stack(extra_env: dict | None = None) -> Stack:
     env = {
         **os.environ,
@@ -131,6 +168,8 @@ def start_stack(extra_env: dict | None = None) -> Stack:
         "RELAIS_ACTIONS_PORT": str(free_port()),
         "RELAIS_GEOCODER_URL": "off",  # tests never reach the public geocoder
         "RELAIS_EXIT_URL": "about:blank",  # nor the neutral site of quick exit
+        "RELAIS_RASA_TOKEN": secrets.token_urlsafe(16),  # known to the tests, still secret
+        **NO_RATE_LIMITS,
         **(extra_env or {}),
     }
     process = subprocess.Popen(

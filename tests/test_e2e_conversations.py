@@ -232,3 +232,39 @@ def test_danger_mid_search_still_comes_first(stack):
 def test_leaving_tonight_gives_intake_lines_and_no_shelter_address(stack):
     text = texts(stack.chat(session(), "I need to leave home tonight"))
     assert "02 539 27 44" in text and "secret" in text
+
+
+@pytest.mark.parametrize("message, lang, expected", [
+    ("il ne me frappe pas mais il contrôle mon téléphone, c'est normal ?", "fr", ["psychologiques et économiques", "Convention d'Istanbul", "0800 30 030"]),
+    ("is het normaal dat hij al mijn geld afneemt", "nl", ["economisch geweld", "Verdrag van Istanbul", "1712"]),
+    ("what counts as abuse if he never hits me", "en", ["economic violence", "Istanbul Convention", "0800 30 030"]),
+])
+def test_what_counts_as_violence_and_is_this_normal(stack, message, lang, expected):
+    reply = stack.chat(session(), message)
+    assert reply["lang"] == lang
+    assert all(e in texts(reply) for e in expected), texts(reply)
+
+
+@pytest.mark.parametrize("message, lang, expected", [
+    ("si j'appelle le 0800 30 030, ils préviennent la police ?", "fr", "appeler ne prévient pas la police"),
+    ("moet ik mijn naam geven als ik 1712 bel", "nl", "U hoeft uw naam niet te geven"),
+    ("what happens when I call the helpline, is it anonymous", "en", "You do not have to give your name"),
+])
+def test_what_happens_when_you_call_a_helpline(stack, message, lang, expected):
+    reply = stack.chat(session(), message)
+    assert reply["lang"] == lang and expected in texts(reply), texts(reply)
+
+
+@pytest.mark.parametrize("message, lang, expected", [
+    ("comment me protéger de mon mari", "fr", "Quitter vite"),
+    ("hoe bescherm ik mezelf tegen mijn ex", "nl", "Snel weg"),
+    ("how do I protect myself, he checks my phone history", "en", "Quick exit"),
+])
+def test_safety_basics_start_with_112_and_explain_quick_exit(stack, message, lang, expected):
+    text = texts(stack.chat(session(), message))
+    assert text.index("112") < text.index("02 539 27 44") < text.index(expected), text
+
+
+def test_complaint_says_any_station_and_what_to_bring_after_sexual_violence(stack):
+    text = texts(stack.chat(session(), "how do I file a complaint"))
+    assert "Any police station takes complaints, 24/7" in text and "paper bag" in text

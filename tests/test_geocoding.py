@@ -70,6 +70,17 @@ def test_answers_are_cached(standin, directory):
     assert len(standin.requests) == 2
 
 
+def test_an_in_memory_cache_forgets_a_typed_place_with_the_conversation(standin, directory, monkeypatch):
+    monkeypatch.setenv("RELAIS_CONVERSATION_TTL", "1")
+    geocoder = Geocoder(url=standin.url, min_delay=0)
+    asyncio.run(resolve_place(directory, "chaussee de wavre 100", None, geocoder))
+    asyncio.run(resolve_place(directory, "nowhere street 9", None, geocoder))
+    assert geocoder.cache.execute("select count(*) from geocode_cache").fetchone()[0] == 2
+    time.sleep(1.1)
+    geocoder.purge()
+    assert geocoder.cache.execute("select count(*) from geocode_cache").fetchone()[0] == 0
+
+
 def test_at_most_one_request_per_second(standin):
     geocoder = Geocoder(url=standin.url, min_delay=1.0, deadline=5)
 

@@ -1,0 +1,59 @@
+"""Start `rasa run` with its API token taken from the environment.
+
+`rasa run --auth-token T` would put the token on the command line, where any
+local user can read it (`ps`, /proc/PID/cmdline). The launcher starts
+`python -m bot.rasa_server run ...` instead, with the token in
+RELAIS_RASA_TOKEN (a process's environment is readable only by its owner);
+this module adds `--auth-token` to Rasa's own argument list in memory.
+
+It also makes one change to Rasa at start, found by the load test
+(`tests/bench_load.py`, docs/benchmarks.md): Rasa checks every action server
+response with `jsonschema.validate()`, which re-checks the schema itself on
+every call; under load that was about 12 % of the Rasa process's CPU. The
+response is now validated by one validator built once, against the same
+schema, raising the same error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def cache_action_response_validator() -> None:
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    schema = RemoteAction.action_response_format_spec()
+    validator_class = validator_for(schema)
+    validator_class.check_schema(schema)
+    validator = validator_class(schema)
+
+    def validate_action_result(self, result: dict) -> bool:
+        error = best_match(validator.iter_errors(result))
+        if error is None:
+            return True
+        error.message += (
+            ". Failed to validate Action server response from API, make sure your response from the Action "
+            f"endpoint is valid. For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+        )
+        raise error
+
+    RemoteAction._validate_action_result = validate_action_result
+
+
+def main() -> None:
+    token = os.environ.get("RELAIS_RASA_TOKEN", "")
+    if not token:
+        raise SystemExit("RELAIS_RASA_TOKEN is not set: start Relais with `python -m bot`")
+    sys.argv = ["rasa", *sys.argv[1:], "--auth-token", token]
+    cache_action_response_validator()
+    from rasa.__main__ import main as rasa_main
+
+    sys.exit(rasa_main())
+
+
+if __name__ == "__main__":
+    main()

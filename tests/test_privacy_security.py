@@ -1,0 +1,171 @@
+"""Privacy and security of the running stack.
+
+A unique marker is typed into conversations (small talk, a place, a lookup,
+a danger message, bad requests, the directory API) and must then appear in no
+log line, in no file written under the project or the temporary directory,
+and nowhere once the conversation has expired. Then: only loopback sockets,
+no secret on a command line, Rasa's API closed without its token, no CORS,
+and the security headers on every kind of response.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, get_json, post_json, stack_parts, start_stack, stop_stack
+from tests.nominatim_standin import StandIn
+
+TTL = 4
+MARKER = "zqx" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="module")
+def private_stack():
+    geocoder = StandIn().start()
+    started = time.time()
+    stack = start_stack({"RELAIS_CONVERSATION_TTL": str(TTL), "RELAIS_GEOCODER_URL": geocoder.url})
+    stack.started = started
+    yield stack
+    stop_stack(stack)
+    geocoder.stop()
+
+
+def fetch(url: str, method: str = "GET", data: bytes | None = None, headers: dict | None = None):
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
+
+
+@pytest.fixture(scope="module")
+def marked_session(private_stack):
+    """A conversation and requests carrying the marker, through every path."""
+    web, sid = private_stack.web, uuid.uuid4().hex
+    for message in (f"bonjour {MARKER}", f"pharmacie près de rue {MARKER} 12", f"numéro {MARKER}",
+                    f"il me frappe {MARKER}", MARKER, f"/inform_place{{\"place\":\"{MARKER}\"}}"):
+        private_stack.chat(sid, message)
+    post_json(f"{web}/api/chat", None, raw=f'{{"session": "{sid}", "message": "{MARKER}'.encode())
+    post_json(f"{web}/api/chat", {"session": sid, "message": MARKER * 200})
+    post_json(f"{web}/api/chat", {"session": sid, "message": "x", "lang": MARKER})
+    post_json(f"{web}/api/chat", {"session": MARKER + "\n", "message": MARKER})
+    for path in (f"search?q={MARKER}", f"place?q={MARKER}", f"nearest?place={MARKER}", f"search?category={MARKER}"):
+        get_json(f"{web}/api/directory/{path}")
+    return sid
+
+
+def test_the_marker_is_in_no_log_line(private_stack, marked_session):
+    time.sleep(1)  # let the children flush
+    log = private_stack.log()
+    assert log, "no log captured"
+    assert MARKER not in log
+
+
+def test_the_marker_is_in_no_file_under_the_project_or_the_temporary_directory(private_stack, marked_session):
+    needle = MARKER.encode()
+    scanned = 0
+    for top in (ROOT, Path(tempfile.gettempdir())):
+        for dirpath, _, files in os.walk(top):
+            for name in files:
+                path = Path(dirpath) / name
+                try:
+                    st = path.lstat()
+                    if not path.is_file() or st.st_mtime < private_stack.started - 1 or st.st_size > 200_000_000:
+                        continue
+                    scanned += 1
+                    assert needle not in path.read_bytes(), f"marker written to {path}"
+                except OSError:
+                    continue
+    assert scanned > 0
+
+
+def test_nothing_of_the_conversation_outlives_its_expiry(private_stack):
+    token, sid = private_stack.env["RELAIS_RASA_TOKEN"], uuid.uuid4().hex
+    private_stack.chat(sid, f"pharmacie près de {MARKER}")
+    status, tracker = get_json(f"{private_stack.rasa}/conversations/{sid}/tracker?token={token}")
+    assert status == 200 and MARKER in json.dumps(tracker)  # kept while the conversation lives
+    time.sleep(TTL + 1)
+    private_stack.chat(uuid.uuid4().hex, "bonjour")  # any activity drops expired conversations
+    status, tracker = get_json(f"{private_stack.rasa}/conversations/{sid}/tracker?token={token}")
+    assert status == 200 and MARKER not in json.dumps(tracker)
+
+
+def listening_sockets() -> dict[str, str]:
+    """{socket inode: "address:port"} of every TCP socket in LISTEN state."""
+    found = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] != "0A":
+                continue
+            address, port = fields[1].split(":")
+            if len(address) == 8:
+                ip = ".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0))
+            else:
+                ip = "::1" if address == "0" * 24 + "01000000" else address
+            found[fields[9]] = f"{ip}:{int(port, 16)}"
+    return found
+
+
+def test_every_part_listens_on_loopback_only(private_stack):
+    sockets = listening_sockets()
+    seen = {}
+    for name, pid in stack_parts(private_stack).items():
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in sockets:
+                seen.setdefault(name, []).append(sockets[target[8:-1]])
+    assert set(seen) == {"web", "rasa", "actions"}, seen
+    assert all(a.startswith(("127.0.0.1:", "::1:")) for addresses in seen.values() for a in addresses), seen
+
+
+def test_no_secret_on_any_command_line(private_stack):
+    token = private_stack.env["RELAIS_RASA_TOKEN"].encode()
+    pids = [private_stack.process.pid, *stack_parts(private_stack).values()]
+    assert all(token not in Path(f"/proc/{pid}/cmdline").read_bytes() for pid in pids)
+
+
+def test_rasa_api_needs_its_token(private_stack):
+    for query in ("", "?token=wrong"):
+        status, _, _ = fetch(f"{private_stack.rasa}/conversations/someone/tracker{query}")
+        assert status in (401, 403)
+    status, _, _ = fetch(f"{private_stack.rasa}/model", method="PUT", data=b"{}")
+    assert status in (401, 403)
+
+
+def test_cors_is_closed(private_stack):
+    evil = {"Origin": "https://evil.example", "Content-Type": "application/json"}
+    body = json.dumps({"session": uuid.uuid4().hex, "message": "bonjour"}).encode()
+    for url, method, data in ((f"{private_stack.web}/api/chat", "POST", body),
+                              (f"{private_stack.web}/api/chat", "OPTIONS", None),
+                              (f"{private_stack.web}/api/directory/search?q=GAMS", "GET", None),
+                              (f"{private_stack.rasa}/webhooks/rest/webhook", "POST", body),
+                              (f"{private_stack.rasa}/webhooks/rest/webhook", "OPTIONS", None)):
+        _, headers, _ = fetch(url, method, data, {**evil, "Access-Control-Request-Method": "POST"})
+        assert "Access-Control-Allow-Origin" not in headers, url
+
+
+@pytest.mark.parametrize("path, method, data", [
+    ("/", "GET", None), ("/staff", "GET", None), ("/static/chat.js", "GET", None), ("/health", "GET", None),
+    ("/api/chat", "POST", b'{"session": "abcdefgh12", "message": "hello"}'), ("/api/chat", "POST", b"nope"),
+    ("/api/directory/search?q=GAMS", "GET", None), ("/api/directory/nearest?k=abc", "GET", None),
+    ("/no/such/page", "GET", None), ("/api/chat", "GET", None),
+])
+def test_security_headers_on_every_response(private_stack, path, method, data):
+    _, headers, _ = fetch(private_stack.web + path, method, data, {"Content-Type": "application/json"})
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Frame-Options"] == "DENY"

@@ -1,0 +1,34 @@
+"""The Rasa start-up wrapper: Rasa's check of action server responses, done
+with a validator built once, accepts and refuses exactly what Rasa's own did."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
+
+from bot.rasa_server import cache_action_response_validator
+
+VALID = {"events": [{"event": "slot", "name": "place", "value": "1030"}],
+         "responses": [{"text": "Pharmacies les plus proches :"}]}
+INVALID = [{"events": "not a list"}, {"events": [{"no_event_key": 1}]}, {"responses": [{"text": 3}], "events": 5}]
+
+
+@pytest.fixture()
+def patched():
+    original = RemoteAction._validate_action_result
+    cache_action_response_validator()
+    yield RemoteAction._validate_action_result
+    RemoteAction._validate_action_result = original
+
+
+def test_same_verdicts_as_rasa(patched):
+    action = RemoteAction.__new__(RemoteAction)
+    assert patched(action, VALID) is True
+    for result in INVALID:
+        with pytest.raises(jsonschema.ValidationError) as ours:
+            patched(action, result)
+        with pytest.raises(jsonschema.ValidationError) as theirs:
+            jsonschema.validate(result, RemoteAction.action_response_format_spec())
+        assert ours.value.message.startswith(theirs.value.message)
+        assert "Failed to validate Action server response" in ours.value.message
