@@ -155,6 +155,21 @@ def test_the_page_still_shows_the_numbers_when_the_bot_is_unreachable(browser):
         context.close()
 
 
+def test_past_the_rate_limit_the_page_says_wait_and_gives_112(browser):
+    """One message a minute allowed: the next one is refused with 429, and the page says so with 112/101."""
+    with web_alone(RELAIS_RATE_CHAT="1/1") as url:
+        context = browser.new_context(locale="en-GB")
+        pg = context.new_page()
+        pg.goto(url)
+        pg.locator(".msg.notice").first.wait_for(timeout=10000)  # the greeting used the one allowed message
+        pg.fill("#message", "hello")
+        pg.keyboard.press("Enter")
+        notice = pg.locator(".msg.notice", has_text="Too many messages")
+        notice.wait_for(timeout=10000)
+        assert "112" in notice.inner_text() and "101" in notice.inner_text()
+        context.close()
+
+
 def test_staff_page_finds_gams_and_the_eva_cell_of_schaerbeek_by_keyboard(stack, page):
     page.goto(f"{stack.web}/staff")
     page.locator("#q:focus").wait_for()  # the search box takes the focus by itself

@@ -124,8 +124,9 @@
       cache: "no-store",
       referrerPolicy: "no-referrer"
     }).then(function (r) {
-      return r.json().then(function (json) { return { ok: r.ok, json: json }; });
+      return r.json().then(function (json) { return { ok: r.ok, status: r.status, json: json }; });
     }).then(function (res) {
+      if (res.status === 429) { addMessage("notice", t("busy")); return; }
       if (!res.ok) { addMessage("notice", t("error")); return; }
       if (res.json.lang && res.json.lang !== lang) { applyLanguage(res.json.lang); }
       (res.json.messages || []).forEach(function (m) {
