@@ -33,6 +33,10 @@ PAGE = 3
 PHARMACY_WORDS = {"pharmacie", "pharmacies", "pharmacien", "apotheek", "apotheken", "apotheker", "pharmacy",
                   "pharmacies", "pharmacist", "chemist", "pharma"}
 HOUSE_NUMBER = re.compile(r"\s*,?\s*(\d{1,4}[a-zA-Z]?)\s*[.,!?]?\s*$")
+STREET_WORDS = {"rue", "avenue", "av", "chaussee", "boulevard", "bd", "place", "square", "dreve", "quai",
+                "allee", "chemin", "clos", "impasse", "parvis", "straat", "laan", "steenweg", "plein", "dreef", "kaai",
+                "weg", "lei", "street", "road"}
+STREET_ENDINGS = ("straat", "laan", "steenweg", "plein", "dreef", "kaai", "weg")
 POLICE_WORDS = {"eva", "police", "politie", "commissariat", "plainte", "klacht", "complaint", "politiekantoor"}
 MEDICAL_WORDS = {"cpvs", "zsg", "hopital", "ziekenhuis", "hospital", "viol", "verkrachting", "rape", "medecin"}
 SERVICE_WORDS = {"service", "services", "association", "associations", "dienst", "diensten", "hulpverlening",
@@ -72,6 +76,12 @@ def shared_location(tracker: Tracker) -> Optional[Place]:
                  "coordinates", None, "browser geolocation", "coordinates")
 
 
+def looks_like_street(name: str) -> bool:
+    """"rue Haute", "chaussée de Wavre", "Kerkstraat", "Louizalaan": a name a house number can follow."""
+    tokens = words(name)
+    return any(t in STREET_WORDS or t.endswith(STREET_ENDINGS) for t in tokens)
+
+
 def place_text(tracker: Tracker) -> Optional[str]:
     """The place of this message: the extracted place (with the house number
     typed right after a street, for the geocoder), the whole message when it
@@ -81,7 +91,7 @@ def place_text(tracker: Tracker) -> Optional[str]:
     if entities:
         value, end = str(entities[0].get("value")), entities[0].get("end")
         number = HOUSE_NUMBER.match(message.get("text") or "", end) if isinstance(end, int) else None
-        return f"{value} {number.group(1)}" if number and not value.isdigit() else value
+        return f"{value} {number.group(1)}" if number and looks_like_street(value) else value
     if (message.get("intent") or {}).get("name") == "inform_place":
         return message.get("text")
     return tracker.get_slot("place")

@@ -171,3 +171,18 @@ def test_every_number_an_action_says_is_in_the_directory(directory):
             for match in PHONE_IN_OUTPUT.finditer(message.get("text") or ""):
                 number = (match.group(1) or match.group(2)).strip()
                 assert number in known, f"{action.name()} said {number!r}, not a directory number"
+
+
+@pytest.mark.parametrize("text, entity, expected", [
+    ("pharmacie près de chaussée de Wavre 100", "chaussée de Wavre", "chaussée de Wavre 100"),
+    ("apotheek in de Kerkstraat 12b", "Kerkstraat", "Kerkstraat 12b"),
+    ("pharmacie près de gare du Midi 2", "gare du Midi", "gare du Midi"),  # a station has no house number
+    ("pharmacie près de rue Haute 320 svp", "rue Haute", "rue Haute"),  # the number is not at the end
+    ("pharmacie à 1030", "1030", "1030"),
+])
+def test_the_place_keeps_a_house_number_typed_after_a_street(text, entity, expected):
+    from actions.nearby import place_text
+
+    start = text.index(entity)
+    entities = [{"entity": "place", "value": entity, "start": start, "end": start + len(entity)}]
+    assert place_text(tracker(text, "find_nearby", entities=entities)) == expected

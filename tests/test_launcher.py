@@ -109,9 +109,10 @@ def test_a_slow_geocoder_costs_at_most_its_deadline_and_the_gazetteer_answers(ow
 
 
 def test_killed_action_server_still_danger_helplines_and_searches_say_unavailable(own_stack):
-    assert len(children_of(own_stack.process.pid)) == 3
+    parts = stack_parts(own_stack)
+    assert len(parts) == 3
     mark = len(own_stack.output)
-    os.kill(stack_parts(own_stack)["actions"], signal.SIGKILL)
+    os.kill(parts["actions"], signal.SIGKILL)
     assert own_stack.wait_for("actions was killed by signal SIGKILL", 10, after=mark)
     wait_part(own_stack, "actions", "down")
     sid = uuid.uuid4().hex
@@ -128,6 +129,8 @@ def test_killed_action_server_still_danger_helplines_and_searches_say_unavailabl
     assert "Pharmacies les plus proches" in texts(own_stack.chat(sid, "pharmacie près de Ixelles"))
     status, health = get_json(f"{own_stack.web}/health")
     assert status == 200 and health["parts"]["actions"] == "ok"
+    now = stack_parts(own_stack)
+    assert (now["rasa"], now["web"]) == (parts["rasa"], parts["web"]), "something else was restarted"
 
 
 def test_killed_rasa_server_gives_numbers_within_5_s_then_comes_back(own_stack):
@@ -160,6 +163,12 @@ def test_database_corrupted_while_running_degrades_searches_not_the_rest(own_sta
     assert status == 503 and error["error"]["code"] == "directory_unavailable"
     status, health = get_json(f"{own_stack.web}/health")
     assert health["parts"]["directory"] != "ok"
+
+
+def test_no_message_text_in_the_logs_of_a_broken_stack(own_stack):
+    log = own_stack.log()
+    for typed in ("près de Ixelles", "chaussée de Wavre", "Tests Imaginaires", "je suis en danger", "bonjour"):
+        assert typed not in log, typed
 
 
 def test_sigterm_stops_everything_and_leaves_no_process(own_stack):
