@@ -383,8 +383,8 @@ def db_state(db_path: Path = DEFAULT_DB, seed: Path = SEED) -> str:
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         try:
-            conn.execute("pragma quick_check").fetchone()
             row = conn.execute("select value from meta where key = 'seed_digest'").fetchone()
+            conn.execute("select count(*) from services").fetchone()
         finally:
             conn.close()
     except sqlite3.Error:
@@ -395,12 +395,3 @@ def db_state(db_path: Path = DEFAULT_DB, seed: Path = SEED) -> str:
 def is_current(db_path: Path = DEFAULT_DB, seed: Path = SEED) -> bool:
     """True when the database exists, opens and was built from the present seed."""
     return db_state(db_path, seed) == "current"
-    try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        try:
-            row = conn.execute("select value from meta where key = 'seed_digest'").fetchone()
-        finally:
-            conn.close()
-        return bool(row) and row[0] == seed_digest(seed)
-    except sqlite3.Error:
-        return False
