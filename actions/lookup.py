@@ -15,9 +15,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
-from bot import logsafe
 from actions.nearby import POLICE_WORDS, eva_line, place_text
 from actions.texts import say, t
+from bot import logsafe
 from directory.geocoder import resolve_place
 from directory.places import Place
 from directory.textnorm import words

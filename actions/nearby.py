@@ -20,8 +20,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
-from bot import logsafe
 from actions.texts import distance, say, t
+from bot import logsafe
 from directory.geo import in_belgium
 from directory.geocoder import resolve_place
 from directory.places import Place

@@ -21,6 +21,7 @@ from typing import Optional
 
 from aiohttp import web
 
+from bot import logsafe
 from directory.facts import Directory
 from directory.geocoder import resolve_place
 from directory.places import Place
@@ -213,7 +214,7 @@ async def needs_directory(request: web.Request, handler):
     try:
         return await handler(request)
     except sqlite3.Error as err:
-        log.warning("directory query failed: %s", type(err).__name__)
+        log.warning("directory query failed: %s", logsafe.describe(err))
         return _unavailable()
 
 

@@ -28,7 +28,6 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Optional
 
 from aiohttp import ClientSession, ClientTimeout

@@ -52,6 +52,14 @@ def write_section(name: str, text: str) -> None:
     OUT.write_text(updated, encoding="utf-8")
 
 
+async def warm_up(http, url: str, times: int = 3) -> None:
+    """A few nearby searches through the chat endpoint, so the first measured ones find everything loaded."""
+    import uuid
+
+    for _ in range(times):
+        await http.post(f"{url}/api/chat", json={"session": uuid.uuid4().hex, "message": "pharmacie 1030"})
+
+
 def percentile(values: list, p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]

@@ -17,7 +17,7 @@ import uuid
 
 from aiohttp import ClientSession, ClientTimeout
 
-from tests.bench import machine, percentile, write_section
+from tests.bench import machine, percentile, warm_up, write_section
 from tests.conftest import start_stack, stop_stack
 
 CONVERSATIONS = 10
@@ -53,8 +53,7 @@ async def run(url: str, think: tuple = THINK_S) -> tuple[list, float]:
     rng = random.Random(42)
     samples: list = []
     async with ClientSession(timeout=ClientTimeout(total=30)) as http:
-        for _ in range(3):  # warm-up
-            await http.post(f"{url}/api/chat", json={"session": uuid.uuid4().hex, "message": "pharmacie 1030"})
+        await warm_up(http, url)
         start = time.perf_counter()
         await asyncio.gather(*(conversation(http, url, random.Random(rng.random()), samples, think)
                                for _ in range(CONVERSATIONS)))

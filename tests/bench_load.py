@@ -21,7 +21,7 @@ import uuid
 
 from aiohttp import ClientSession, ClientTimeout
 
-from tests.bench import machine, percentile, write_section
+from tests.bench import machine, percentile, warm_up, write_section
 from tests.conftest import rss_mb, stack_parts, start_stack, stop_stack
 
 CONVERSATIONS = 50
@@ -64,8 +64,7 @@ async def run(url: str) -> tuple[list, float]:
     rng = random.Random(7)
     samples: list = []
     async with ClientSession(timeout=ClientTimeout(total=30)) as http:
-        for _ in range(3):  # warm-up
-            await http.post(f"{url}/api/chat", json={"session": uuid.uuid4().hex, "message": "pharmacie 1030"})
+        await warm_up(http, url)
         start = time.monotonic()
         await asyncio.gather(*(conversation(http, url, random.Random(rng.random()), start + DURATION_S, samples)
                                for _ in range(CONVERSATIONS)))
