@@ -40,7 +40,6 @@ def response_text(name: str, lang: Optional[str], path: Path = DEFAULT_OUT) -> s
 def search_unavailable_messages(lang: Optional[str], path: Path = DEFAULT_OUT) -> list[dict]:
     """The messages sent when Rasa answered nothing (a custom action failed):
     the search is unavailable, then the danger numbers and helplines."""
-    lang = lang if lang in NOTICE else "en"
     return [{"text": response_text("utter_search_unavailable", lang, path)}]
 
 

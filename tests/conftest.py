@@ -7,6 +7,7 @@ line, and stops it with SIGTERM at the end of the test session.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import secrets
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,25 @@ def post_json(url: str, body, timeout: float = 20.0, raw: bytes | None = None) -
             return err.code, json.loads(body_bytes)
         except ValueError:
             return err.code, body_bytes.decode("utf-8", "replace")
+
+
+def fetch(url: str, method: str = "GET", data: bytes | None = None, headers: dict | None = None,
+          source: str = "127.0.0.1", timeout: float = 20.0) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One raw HTTP request from the address `source`: (status, headers (case-insensitive), body)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout, source_address=(source, 0))
+    try:
+        conn.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=data,
+                     headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, resp.msg, resp.read()
+    finally:
+        conn.close()
+
+
+def texts(reply: dict) -> str:
+    """The text of all messages of a chat answer, one per line."""
+    return "\n".join(m["text"] for m in reply["messages"])
 
 
 def get_json(url: str, timeout: float = 10.0) -> tuple[int, object]:

@@ -11,15 +11,11 @@ import uuid
 
 import pytest
 
-from tests.conftest import get_json, post_json
+from tests.conftest import get_json, post_json, texts
 
 
 def session() -> str:
     return uuid.uuid4().hex
-
-
-def texts(reply: dict) -> str:
-    return "\n".join(m["text"] for m in reply["messages"])
 
 
 def first_number(text: str, numbers: list[str]) -> str:

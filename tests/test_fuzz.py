@@ -20,7 +20,7 @@ import uuid
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.conftest import get_json, post_json, rss_mb, stack_parts
+from tests.conftest import get_json, post_json, rss_mb, stack_parts, texts
 
 HOSTILE = [
     "' OR 1=1 --", '"; DROP TABLE services; --', "GAMS*", '"unterminated', "a AND OR NOT b", "NEAR(gams viol)",
@@ -146,4 +146,4 @@ def test_after_the_fuzz_a_long_conversation_and_many_sessions_keep_memory_bounde
     reply = stack.chat(uuid.uuid4().hex, "il me frappe, je suis en danger")
     assert reply["lang"] == "fr" and reply["messages"][0]["text"].startswith("En danger maintenant : appelez le 112")
     reply = stack.chat(sid, "pharmacie près de Ixelles")
-    assert "Pharmacies les plus proches" in "\n".join(m["text"] for m in reply["messages"])
+    assert "Pharmacies les plus proches" in texts(reply)

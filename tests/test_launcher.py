@@ -22,7 +22,7 @@ import pytest
 
 from bot.launcher import prepare
 from bot.settings import load as load_settings
-from tests.conftest import children_of, get_json, post_json, stack_parts, start_stack, stop_stack
+from tests.conftest import children_of, get_json, post_json, stack_parts, start_stack, stop_stack, texts
 from tests.nominatim_standin import StandIn
 
 HELPLINES = ("0800 30 030", "1712")
@@ -38,10 +38,6 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def texts(reply: dict) -> str:
-    return "\n".join(m["text"] for m in reply["messages"])
 
 
 def wait_part(stack, part: str, state: str, timeout: float = 20) -> None:

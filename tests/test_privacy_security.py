@@ -14,14 +14,12 @@ import json
 import os
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, get_json, post_json, stack_parts, start_stack, stop_stack
+from tests.conftest import ROOT, fetch, get_json, post_json, stack_parts, start_stack, stop_stack
 from tests.nominatim_standin import StandIn
 
 TTL = 4
@@ -37,15 +35,6 @@ def private_stack():
     yield stack
     stop_stack(stack)
     geocoder.stop()
-
-
-def fetch(url: str, method: str = "GET", data: bytes | None = None, headers: dict | None = None):
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=20) as resp:
-            return resp.status, resp.headers, resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.headers, err.read()
 
 
 @pytest.fixture(scope="module")

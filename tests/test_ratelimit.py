@@ -3,13 +3,12 @@ person typing and other clients do not notice."""
 
 from __future__ import annotations
 
-import http.client
 import json
 
 import pytest
 
 from bot.ratelimit import Limit, RateLimiter, parse_limit
-from tests.conftest import web_alone
+from tests.conftest import fetch, web_alone
 
 
 def test_a_bucket_allows_its_burst_then_refills_at_its_rate():
@@ -39,15 +38,9 @@ def test_a_wrong_limit_is_refused(raw):
 
 
 def request(url: str, method: str, path: str, body: dict | None = None, source: str = "127.0.0.1"):
-    host, port = url.removeprefix("http://").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(source, 0))
-    try:
-        conn.request(method, path, body=json.dumps(body) if body else None,
-                     headers={"Content-Type": "application/json"})
-        resp = conn.getresponse()
-        return resp.status, dict(resp.getheaders()), json.loads(resp.read() or b"null")
-    finally:
-        conn.close()
+    status, headers, raw = fetch(url + path, method, json.dumps(body).encode() if body else None,
+                                 {"Content-Type": "application/json"}, source=source)
+    return status, headers, json.loads(raw or b"null")
 
 
 def test_chat_and_directory_answer_429_past_the_limit_per_client():
@@ -63,6 +56,4 @@ def test_chat_and_directory_answer_429_past_the_limit_per_client():
         assert request(url, "POST", "/api/chat", chat, source="127.0.0.2")[0] == 200
         # The directory has its own budget, and pages are not limited.
         assert [request(url, "GET", "/api/directory/search?q=GAMS")[0] for _ in range(3)] == [200, 200, 429]
-        conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=10)
-        conn.request("GET", "/")
-        assert conn.getresponse().status == 200
+        assert fetch(url + "/")[0] == 200
