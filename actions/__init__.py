@@ -1,4 +1,4 @@
-"""Relais' custom actions (rasa-sdk), served by `python -m rasa_sdk --actions actions`.
+"""Relais' custom actions (rasa-sdk), served by `python -m bot.action_server` (rasa-sdk behind a token).
 
 - `nearby`: the nearest pharmacies, EVA cell, CPVS and services to a place;
 - `lookup`: a service, number or training by name or keyword (helpline staff).

@@ -3,7 +3,10 @@ or answers nothing because a custom action failed.
 
 They are the bot's own rendered responses (`bot/domain/responses.yml`, built
 from the directory), so even a degraded answer carries the same, sourced
-numbers: 112 / 101 first, then the helplines.
+numbers: 112 / 101 first, then the helplines. When the page sent no language
+and Rasa could not say, `language_of` guesses it from the message with the
+same offline detector Rasa uses (nlu/components/langid.py), learnt from the
+same NLU examples.
 """
 
 from __future__ import annotations
@@ -21,6 +24,19 @@ NOTICE = {
     "nl": "De chatdienst antwoordt op dit moment niet. Hier zijn de nuttige nummers:",
     "en": "The chat service is not answering right now. Here are the numbers you may need:",
 }
+
+
+@lru_cache(maxsize=1)
+def _language_model():
+    from nlu.components import langid
+
+    return langid.LanguageModel.fit([*langid.nlu_file_samples(), *langid.common_word_samples()])
+
+
+def language_of(text: str) -> Optional[str]:
+    """The language a message is written in, when the detector is sure enough."""
+    guess = _language_model().guess(text)
+    return guess.language if guess else None
 
 
 @lru_cache(maxsize=4)

@@ -1,10 +1,12 @@
 """Start and supervise the whole Relais stack: `python -m bot`.
 
 Three child processes, each in its own process group:
-  actions  the rasa-sdk action server      (RELAIS_ACTIONS_HOST:PORT, /health)
-  rasa     the Rasa server, REST channel   (RELAIS_RASA_HOST:PORT, /status;
-           its API needs the per-start token, passed in the environment,
-           never on a command line: bot/rasa_server.py)
+  actions  the rasa-sdk action server      (RELAIS_ACTIONS_HOST:PORT, /health;
+           callers need RELAIS_ACTIONS_TOKEN: bot/action_server.py)
+  rasa     the Rasa server, Relais channel (RELAIS_RASA_HOST:PORT, /status;
+           its API and its channel need the per-start token RELAIS_RASA_TOKEN,
+           passed in the environment, never on a command line:
+           bot/rasa_server.py, bot/channel.py)
   web      the aiohttp web server          (RELAIS_WEB_HOST:PORT, /health)
 
 Before starting, it makes sure the directory database is present and current
@@ -39,6 +41,9 @@ MAX_RESTARTS = 3
 RESTART_WINDOW = 300.0
 STOP_GRACE = 10.0
 READY_TIMEOUT = {"actions": 60.0, "rasa": 180.0, "web": 30.0}
+# Rasa's Sanic server reads these: a request body of at most 64 KiB (a chat
+# turn is under 16 KiB), received within 10 s. The action server sets its own.
+RASA_SANIC_LIMITS = {"SANIC_REQUEST_MAX_SIZE": "65536", "SANIC_REQUEST_TIMEOUT": "10"}
 QUIET_ENV = {
     "RASA_TELEMETRY_ENABLED": "false",
     "PYTHONWARNINGS": "ignore",
@@ -119,13 +124,14 @@ def children(cfg: Settings) -> list:
     env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(ROOT), "RELAIS_RASA_TOKEN": cfg.rasa_token,
            "RELAIS_ACTION_URL": f"{cfg.actions_url}/webhook", "RELAIS_DB": str(cfg.db_path)}
     return [
-        Child("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(cfg.actions_port)],
+        Child("actions", [sys.executable, "-m", "bot.action_server", "--port", str(cfg.actions_port)],
               f"{cfg.actions_url}/health", {**env, "SANIC_HOST": cfg.actions_host}),
         Child("rasa", [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(cfg.model_path), "--enable-api",
                        "--interface", cfg.rasa_host, "--port", str(cfg.rasa_port),
                        "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
-              f"{cfg.rasa_url}/status?token={cfg.rasa_token}", env),
-        Child("web", [sys.executable, "-m", "bot.webserver"], f"{cfg.web_url}/health", env),
+              f"{cfg.rasa_url}/status?token={cfg.rasa_token}", {**env, **RASA_SANIC_LIMITS}),
+        Child("web", [sys.executable, "-m", "bot.webserver"], f"{cfg.web_url}/health",
+              {k: v for k, v in env.items() if k != "RELAIS_ACTIONS_TOKEN"}),
     ]
 
 
@@ -236,6 +242,7 @@ class Supervisor:
 
 def main() -> int:
     os.environ.setdefault("RELAIS_RASA_TOKEN", secrets.token_urlsafe(24))
+    os.environ.setdefault("RELAIS_ACTIONS_TOKEN", secrets.token_urlsafe(24))
     cfg = settings_mod.load()
     prepare(cfg)
     return asyncio.run(Supervisor(cfg).run())

@@ -12,12 +12,17 @@ response with `jsonschema.validate()`, which re-checks the schema itself on
 every call; under load that was about 12 % of the Rasa process's CPU. The
 response is now validated by one validator built once, against the same
 schema, raising the same error.
+
+Its logging is made private before Rasa starts (bot/logsafe.py), and Rasa's
+own structlog set-up is replaced by the private one.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+from bot import logsafe
 
 
 def cache_action_response_validator() -> None:
@@ -49,10 +54,12 @@ def main() -> None:
     if not token:
         raise SystemExit("RELAIS_RASA_TOKEN is not set: start Relais with `python -m bot`")
     sys.argv = ["rasa", *sys.argv[1:], "--auth-token", token]
+    logsafe.install()
     cache_action_response_validator()
-    from rasa.__main__ import main as rasa_main
+    import rasa.__main__
 
-    sys.exit(rasa_main())
+    rasa.__main__.configure_structlog = logsafe.configure_structlog
+    sys.exit(rasa.__main__.main())
 
 
 if __name__ == "__main__":

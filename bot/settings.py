@@ -8,7 +8,12 @@
 | RELAIS_RASA_PORT       | 5005         | Rasa server port (REST channel)           |
 | RELAIS_ACTIONS_HOST    | 127.0.0.1    | action server bind address                |
 | RELAIS_ACTIONS_PORT    | 5055         | action server port                        |
-| RELAIS_RASA_TOKEN      | random       | token for Rasa's HTTP API (set by launcher)|
+| RELAIS_RASA_TOKEN      | random       | token for Rasa's HTTP API and channel (set by launcher)|
+| RELAIS_ACTIONS_TOKEN   | random       | token for the action server (set by launcher) |
+| RELAIS_ACTIONS_MAX_BODY| 2097152      | bytes the action server takes (bot/action_server.py) |
+| RELAIS_HTTP_HEADER_TIMEOUT | 10       | seconds for a request's headers (bot/http_guard.py) |
+| RELAIS_HTTP_KEEPALIVE  | 15           | seconds an idle connection is kept (bot/http_guard.py) |
+| RELAIS_HTTP_MAX_CONNECTIONS | 1000    | connections open at once (bot/http_guard.py) |
 | RELAIS_DB              | directory/relais.db | directory database                 |
 | RELAIS_MODEL           | models/relais.tar.gz | trained Rasa model                 |
 | RELAIS_CONVERSATION_TTL| 1800         | seconds before an idle conversation is dropped |

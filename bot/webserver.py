@@ -7,16 +7,19 @@ Routes:
   GET  /health      state of each part of the stack
   GET  /api/directory/...  the directory's JSON API (bot/directory_api.py)
 
-`/api/chat` validates its input (clear 4xx JSON errors), forwards the message
-to Rasa's REST channel with the page's language and location as metadata,
+`/api/chat` reads the body whole and validates it (bot/chat_input.py; clear
+4xx JSON errors), forwards the message to Rasa's Relais channel
+(bot/channel.py, with the per-start token) with the page's language and
+location as metadata,
 and returns the bot's messages with the conversation's language (read from
 the language mark on the bot's answers, see `page_messages`). When Rasa
 cannot answer it still returns 200 with `"degraded": true` and the emergency
 numbers and helplines; when Rasa answers nothing (a custom action failed, for
 example the action server is down) it says the search is unavailable and gives
 the same numbers. The API is rate limited per client (bot/ratelimit.py, 429).
-It logs no message text (not even in an exception's message) and keeps no
-conversation.
+It logs no message text (bot/logsafe.py) and keeps no conversation; below
+the application, bot/http_guard.py answers HTTP it cannot parse and times out
+slow clients.
 """
 
 from __future__ import annotations
@@ -32,17 +35,18 @@ from typing import Any, Optional
 from aiohttp import ClientSession, ClientTimeout, web
 
 from bot import fallback, logsafe, settings as settings_mod
+from bot.chat_input import InvalidInput, clean_text, valid_session
 from bot.ratelimit import RateLimiter, limit_from_env
 from bot.settings import Settings
 
 log = logging.getLogger("relais.web")
 
 STATIC = Path(__file__).with_name("static")
-MAX_BODY = 16 * 1024  # bytes; a chat message is at most MAX_MESSAGE characters
-MAX_MESSAGE = 2000
+STATIC_NAME = re.compile(r"[a-z0-9_-]{1,40}\.(css|js|png|svg|ico|woff2)")
+MAX_BODY = 16 * 1024  # bytes; a chat message is at most chat_input.MAX_MESSAGE characters
+BODY_TIMEOUT = 10.0  # seconds to receive a whole chat body
 LANGS = ("fr", "nl", "en")
-SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+RASA_CHANNEL = "/webhooks/relais/webhook"  # bot/channel.py
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -57,6 +61,7 @@ SECURITY_HEADERS = {
 SETTINGS: web.AppKey = web.AppKey("settings", Settings)
 HTTP: web.AppKey = web.AppKey("http", ClientSession)
 LIMITERS: web.AppKey = web.AppKey("limiters", dict)
+STATIC_FILES: web.AppKey = web.AppKey("static_files", frozenset)
 
 
 class ApiError(Exception):
@@ -85,12 +90,19 @@ async def errors_and_headers(request: web.Request, handler) -> web.StreamRespons
         else:
             response = exc
     except Exception as exc:  # never a traceback to the client
-        log.error("unexpected %s on %s", logsafe.describe(exc), request.path)
+        log.error("unexpected %s on %s", logsafe.describe(exc), route_name(request))
         response = error_response(500, "internal_error", "Something went wrong on our side.")
     response.headers.update(SECURITY_HEADERS)
     if request.path.startswith("/api/") or request.path == "/health":
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def route_name(request: web.Request) -> str:
+    """The route a request matched, for the logs: never the path it asked for."""
+    route = request.match_info.route
+    resource = route.resource if route is not None else None
+    return resource.canonical if resource is not None else "(no route)"
 
 
 def limiter_group(request: web.Request) -> Optional[str]:
@@ -115,16 +127,29 @@ async def rate_limit(request: web.Request, handler) -> web.StreamResponse:
     return await handler(request)
 
 
-async def read_json_object(request: web.Request) -> dict:
-    """The request body as a JSON object, or an ApiError saying what is wrong."""
+async def read_body(request: web.Request) -> bytes:
+    """The whole request body, however many packets it came in, or an ApiError.
+
+    At most MAX_BODY bytes (the app's client_max_size), within BODY_TIMEOUT
+    seconds, and not compressed (a chat message is small).
+    """
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise ApiError(413, "body_too_large", f"The request body is larger than {MAX_BODY} bytes.")
+    if request.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+        raise ApiError(415, "unsupported_encoding", "Send the request body uncompressed.")
     try:
-        raw = await request.content.read(MAX_BODY + 1)
-    except (ConnectionError, asyncio.IncompleteReadError):
+        return await asyncio.wait_for(request.read(), BODY_TIMEOUT)
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(413, "body_too_large", f"The request body is larger than {MAX_BODY} bytes.") from None
+    except asyncio.TimeoutError:
+        raise ApiError(408, "body_timeout", "The request body took too long to arrive.") from None
+    except (ConnectionError, asyncio.IncompleteReadError, web.HTTPException):
         raise ApiError(400, "incomplete_body", "The request body could not be read.") from None
-    if len(raw) > MAX_BODY:
-        raise ApiError(413, "body_too_large", f"The request body is larger than {MAX_BODY} bytes.")
+
+
+async def read_json_object(request: web.Request) -> dict:
+    """The request body as a JSON object, or an ApiError saying what is wrong."""
+    raw = await read_body(request)
     if not raw.strip():
         raise ApiError(400, "empty_body", "The request body is empty; send a JSON object.")
     try:
@@ -141,18 +166,12 @@ async def read_json_object(request: web.Request) -> dict:
 
 
 def parse_chat(body: dict) -> dict:
-    """Validate a chat request; returns session, message, lang, location."""
-    session = body.get("session")
-    if not isinstance(session, str) or not SESSION_RE.fullmatch(session):
-        raise ApiError(400, "invalid_session", "`session` must be 8-64 letters, digits, '-' or '_'.")
-    message = body.get("message")
-    if not isinstance(message, str):
-        raise ApiError(400, "invalid_message", "`message` must be a string.")
-    message = CONTROL_RE.sub(" ", message).strip()
-    if not message:
-        raise ApiError(400, "empty_message", "The message is empty.")
-    if len(message) > MAX_MESSAGE:
-        raise ApiError(413, "message_too_long", f"The message is longer than {MAX_MESSAGE} characters.")
+    """Validate a chat request (bot/chat_input.py); returns session, message, lang, location."""
+    try:
+        session = valid_session(body.get("session"))
+        message = clean_text(body.get("message"))
+    except InvalidInput as err:
+        raise ApiError(err.status, err.code, err.message) from None
     lang = body.get("lang")
     if lang is not None and lang not in LANGS:
         raise ApiError(400, "invalid_lang", "`lang` must be one of fr, nl, en.")
@@ -165,12 +184,16 @@ def parse_chat(body: dict) -> dict:
 def parse_location(value: Any) -> dict:
     if not isinstance(value, dict):
         raise ApiError(400, "invalid_location", "`location` must be {\"lat\": number, \"lon\": number}.")
-    lat, lon = value.get("lat"), value.get("lon")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lat, lon)):
+    raw = value.get("lat"), value.get("lon")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
         raise ApiError(400, "invalid_location", "`location` must be {\"lat\": number, \"lon\": number}.")
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    try:
+        lat, lon = (float(v) for v in raw)  # a 400-digit integer is too large for a float
+    except OverflowError:
+        lat = lon = math.inf
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
         raise ApiError(400, "invalid_location", "`location` is not a point on Earth.")
-    return {"lat": float(lat), "lon": float(lon)}
+    return {"lat": lat, "lon": lon}
 
 
 def to_page_message(rasa_message: dict) -> dict:
@@ -219,7 +242,8 @@ async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
     payload = {"sender": chat["session"], "message": chat["message"], "metadata": metadata}
     try:
         async with app[HTTP].post(
-            f"{cfg.rasa_url}/webhooks/rest/webhook", json=payload, timeout=ClientTimeout(total=cfg.rasa_timeout)
+            f"{cfg.rasa_url}{RASA_CHANNEL}", json=payload, timeout=ClientTimeout(total=cfg.rasa_timeout),
+            headers={"Authorization": f"Bearer {cfg.rasa_token}"},
         ) as resp:
             if resp.status != 200:
                 log.warning("rasa answered HTTP %s", resp.status)
@@ -250,7 +274,7 @@ async def chat(request: web.Request) -> web.Response:
     chat_turn = parse_chat(await read_json_object(request))
     messages = await ask_rasa(request.app, chat_turn)
     if messages is None:
-        lang = chat_turn["lang"]
+        lang = chat_turn["lang"] or fallback.language_of(chat_turn["message"])
         return web.json_response(
             {"messages": fallback.degraded_messages(lang), "lang": lang or "en", "degraded": True}
         )
@@ -258,7 +282,8 @@ async def chat(request: web.Request) -> web.Response:
     lang = lang or chat_turn["lang"]
     if not page:  # Rasa answered nothing: a custom action failed
         log.warning("rasa sent no messages (an action failed)")
-        lang = lang or await conversation_language(request.app, chat_turn["session"])
+        lang = (lang or await conversation_language(request.app, chat_turn["session"])
+                or fallback.language_of(chat_turn["message"]))
         return web.json_response(
             {"messages": fallback.search_unavailable_messages(lang), "lang": lang or "en", "degraded": True}
         )
@@ -309,8 +334,17 @@ async def staff(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "staff.html", headers={"Cache-Control": "no-store"})
 
 
+async def static_file(request: web.Request) -> web.FileResponse:
+    """A file of bot/static/ by its plain name; any other name is a 404, never a path on disk."""
+    name = request.match_info["name"]
+    if not STATIC_NAME.fullmatch(name) or name not in request.app[STATIC_FILES]:
+        raise web.HTTPNotFound()
+    return web.FileResponse(STATIC / name)
+
+
 async def _client(app: web.Application):
     app[HTTP] = ClientSession()
+    fallback.language_of("")  # learn the detector now, not on a degraded answer
     yield
     await app[HTTP].close()
 
@@ -324,7 +358,8 @@ def create_app(cfg: Optional[Settings] = None) -> web.Application:
     app.router.add_get("/staff", staff)
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/health", health)
-    app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
+    app[STATIC_FILES] = frozenset(p.name for p in STATIC.iterdir() if p.is_file() and STATIC_NAME.fullmatch(p.name))
+    app.router.add_get("/static/{name}", static_file)
     from bot import directory_api
 
     directory_api.setup(app, app[SETTINGS].db_path)
@@ -332,9 +367,11 @@ def create_app(cfg: Optional[Settings] = None) -> web.Application:
 
 
 def main() -> None:
+    logsafe.install()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     cfg = settings_mod.load()
-    web.run_app(create_app(cfg), host=cfg.web_host, port=cfg.web_port, access_log=None, print=None)
+    from bot import http_guard  # aiohttp's run_app, with JSON protocol errors and slow-client limits
+    http_guard.run(create_app(cfg), host=cfg.web_host, port=cfg.web_port)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -40,9 +41,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def post_json(url: str, body, timeout: float = 20.0, raw: bytes | None = None) -> tuple[int, object]:
+def post_json(url: str, body, timeout: float = 20.0, raw: bytes | None = None,
+              headers: dict | None = None) -> tuple[int, object]:
     data = raw if raw is not None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"}, method="POST")
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})},
+                                 method="POST")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"null")
@@ -71,6 +74,26 @@ def fetch(url: str, method: str = "GET", data: bytes | None = None, headers: dic
 def texts(reply: dict) -> str:
     """The text of all messages of a chat answer, one per line."""
     return "\n".join(m["text"] for m in reply["messages"])
+
+
+def files_written_with(needle: str, since: float) -> tuple[int, list[Path]]:
+    """(files scanned, files containing `needle`) among those written under the project
+    or the temporary directory since the time `since`."""
+    scanned, found = 0, []
+    for top in (ROOT, Path(tempfile.gettempdir())):
+        for dirpath, _, files in os.walk(top):
+            for name in files:
+                path = Path(dirpath) / name
+                try:
+                    st = path.lstat()
+                    if not path.is_file() or st.st_mtime < since - 1 or st.st_size > 200_000_000:
+                        continue
+                    scanned += 1
+                    if needle.encode() in path.read_bytes():
+                        found.append(path)
+                except OSError:
+                    continue
+    return scanned, found
 
 
 def get_json(url: str, timeout: float = 10.0) -> tuple[int, object]:
@@ -111,6 +134,14 @@ class Stack:
                 return False
             time.sleep(0.2)
         return False
+
+    @property
+    def rasa_channel(self) -> str:
+        return f"{self.rasa}/webhooks/relais/webhook"
+
+    @property
+    def rasa_auth(self) -> dict:
+        return {"Authorization": f"Bearer {self.env['RELAIS_RASA_TOKEN']}"}
 
     def chat(self, session: str, message: str, lang: str | None = None, **extra) -> dict:
         body = {"session": session, "message": message, **extra}
@@ -162,7 +193,7 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-PART_MARKS = {"actions": b"rasa_sdk", "rasa": b"bot.rasa_server", "web": b"bot.webserver"}
+PART_MARKS = {"actions": b"bot.action_server", "rasa": b"bot.rasa_server", "web": b"bot.webserver"}
 
 
 def stack_parts(stack: "Stack") -> dict[str, int]:
@@ -190,6 +221,7 @@ def start_stack(extra_env: dict | None = None) -> Stack:
         "RELAIS_GEOCODER_URL": "off",  # tests never reach the public geocoder
         "RELAIS_EXIT_URL": "about:blank",  # nor the neutral site of quick exit
         "RELAIS_RASA_TOKEN": secrets.token_urlsafe(16),  # known to the tests, still secret
+        "RELAIS_ACTIONS_TOKEN": secrets.token_urlsafe(16),
         **NO_RATE_LIMITS,
         **(extra_env or {}),
     }

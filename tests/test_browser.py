@@ -170,6 +170,34 @@ def test_past_the_rate_limit_the_page_says_wait_and_gives_112(browser):
         context.close()
 
 
+@pytest.mark.parametrize("failure", ["400 json", "500 html", "aborted"])
+def test_any_failed_message_shows_the_emergency_numbers(browser, failure):
+    """Whatever goes wrong with a message (refused, server error, network cut), the page gives 112/101."""
+    with web_alone() as url:
+        context = browser.new_context(locale="fr-BE")
+        pg = context.new_page()
+        pg.goto(url)
+        pg.locator(".msg.notice").first.wait_for(timeout=10000)
+
+        def fail(route):
+            if failure == "aborted":
+                route.abort("connectionreset")
+            elif failure == "500 html":
+                route.fulfill(status=500, content_type="text/html", body="<h1>Bad gateway</h1>")
+            else:
+                route.fulfill(status=400, content_type="application/json",
+                              body='{"error": {"code": "invalid_json", "message": "x"}}')
+
+        pg.route("**/api/chat", fail)
+        count = pg.locator(".msg.notice").count()
+        pg.fill("#message", "il me frappe")
+        pg.keyboard.press("Enter")
+        notice = pg.locator(".msg.notice").nth(count)
+        notice.wait_for(timeout=10000)
+        assert "112" in notice.inner_text() and "101" in notice.inner_text() and "0800 30 030" in notice.inner_text()
+        context.close()
+
+
 def test_staff_page_finds_gams_and_the_eva_cell_of_schaerbeek_by_keyboard(stack, page):
     page.goto(f"{stack.web}/staff")
     page.locator("#q:focus").wait_for()  # the search box takes the focus by itself

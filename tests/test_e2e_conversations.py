@@ -27,8 +27,8 @@ def first_number(text: str, numbers: list[str]) -> str:
     [("bonjour", "fr", "Bonjour, je suis Relais"), ("hallo", "nl", "Hallo, ik ben Relais"),
      ("hello", "en", "Hello, I am Relais")],
 )
-def test_rest_channel_answers_in_the_language_of_the_greeting(stack, greeting, lang, marker):
-    status, reply = post_json(f"{stack.rasa}/webhooks/rest/webhook", {"sender": session(), "message": greeting})
+def test_rasa_channel_answers_in_the_language_of_the_greeting(stack, greeting, lang, marker):
+    status, reply = post_json(stack.rasa_channel, {"sender": session(), "message": greeting}, headers=stack.rasa_auth)
     assert status == 200
     assert marker in reply[0]["text"]
     assert [b["title"] for b in reply[0]["buttons"]] == ["Français", "Nederlands", "English"]
@@ -68,7 +68,10 @@ def test_a_first_useful_conversation_through_the_chat_endpoint(stack, lang):
 @pytest.mark.parametrize(
     "message",
     ["il est devant la porte avec un couteau", "au secours il va me tuer", "jsuis en dangé il a 1 couto", "AIDEZ MOI VITE",
-     "hij gaat me vermoorden", "ik ben in gevaar", "help me now", "he's gonna kill me", "im in danger"],
+     "hij gaat me vermoorden", "ik ben in gevaar", "help me now", "he's gonna kill me", "im in danger",
+     # the lexicon matches, the classifier is sure of another intent: once answered "I did not understand"
+     "il est devant la porte avec un couteau, je ne sais plus quoi faire je ne sais plus quoi faire",
+     "hij staat aan de deur met een mes, ik wil met iemand praten"],
 )
 def test_danger_gets_112_first_then_101(stack, message):
     sid = session()

@@ -4,15 +4,22 @@ Over 2,000 generated requests to the chat endpoint and the directory API:
 random and hostile text (control characters, lone surrogates, emoji,
 right-to-left text, SQL and FTS syntax, HTML/JS, Rasa intent syntax, texts
 around the size limit), JSON of every wrong type, raw bytes that are not JSON
-or not UTF-8, and query strings with broken encodings. Every answer must be a
-4xx JSON error or a 200 the page can show, never a 5xx or a traceback. Then a
+or not UTF-8, and query strings with broken encodings; chat bodies cut into
+several TCP segments, lone surrogates beside danger words, messages in Rasa's
+intent syntax, long and encoded static paths, and malformed HTTP requests on
+a raw socket. Every answer must be a 4xx JSON error or a 200 the page can
+show (or, for a request HTTP cannot parse, a closed connection), never a 5xx,
+a traceback or an echo of what was sent. Then a
 very long conversation and many sessions: memory stays bounded and the stack
 still answers correctly. Examples are derandomized, so CI runs the same ones.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,7 +27,7 @@ import uuid
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.conftest import get_json, post_json, rss_mb, stack_parts, texts
+from tests.conftest import fetch, get_json, post_json, rss_mb, stack_parts, texts
 
 HOSTILE = [
     "' OR 1=1 --", '"; DROP TABLE services; --', "GAMS*", '"unterminated', "a AND OR NOT b", "NEAR(gams viol)",
@@ -126,6 +133,86 @@ def test_directory_api_survives_random_and_hostile_queries(stack, path, query, b
     except ValueError:
         body = raw.decode("utf-8", "replace")
     check(status, body)
+
+
+DANGER_WORDS = st.sampled_from(["il me frappe", "au secours", "hij slaat me", "help me", "il a un couteau"])
+SURROGATES = st.text(alphabet=st.characters(categories=["Cs"]), min_size=1, max_size=4)
+SLASH_MESSAGES = st.one_of(
+    st.builds(lambda t: "/" + t, st.text(max_size=80)),
+    st.builds(lambda name, value: f"/{name}" + json.dumps({"place": value, "category": value}),
+              st.from_regex(r"[a-z_]{1,20}", fullmatch=True), st.text(max_size=30)),
+    st.sampled_from(['/choose_language{"language":"fr"}', '/choose_language{"language":"xx"}', "/", "//", "/ /"]),
+)
+
+
+def send_in_segments(port: int, body: bytes, cuts: list[int], pause: float) -> tuple[int, object]:
+    """POST /api/chat with the body sent in pieces cut at `cuts`, `pause` s apart."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(f"POST /api/chat HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode())
+        start = 0
+        for cut in sorted(set(cuts)) + [len(body)]:
+            sock.sendall(body[start:cut])
+            start = cut
+            time.sleep(pause)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        raw = response.read()
+    try:
+        return response.status, json.loads(raw)
+    except ValueError:
+        return response.status, raw.decode("utf-8", "replace")
+
+
+@settings(FUZZ, max_examples=120)
+@given(message=st.one_of(MESSAGES, SLASH_MESSAGES,
+                         st.builds(lambda d, s, t: f"{d} {s} {t}", DANGER_WORDS, SURROGATES, st.text(max_size=40))),
+       cuts=st.lists(st.integers(0, 3000), max_size=3), pause=st.sampled_from([0.0, 0.001, 0.02]))
+def test_chat_bodies_in_segments_with_surrogates_and_intent_syntax(stack, message, cuts, pause):
+    body = json.dumps({"session": "fuzz-session-segments", "message": message}).encode()
+    status, reply = send_in_segments(int(stack.env["RELAIS_WEB_PORT"]), body, [c for c in cuts if c < len(body)],
+                                     pause)
+    check(status, reply)
+    cleaned = message.strip().lstrip("/")
+    if status == 200 and any(w in cleaned for w in ("il me frappe", "au secours", "hij slaat me", "il a un couteau")):
+        assert "112" in reply["messages"][0]["text"], (message, reply)
+
+
+@settings(FUZZ, max_examples=150)
+@given(name=st.one_of(st.text(max_size=400), st.text(min_size=250, max_size=3000, alphabet="abc%0A/.\\"),
+                      st.sampled_from(["..%2F..%2Fbot%2Fwebserver.py", "%0Aforged", "chat.css%00", "chat.css/",
+                                       "CHAT.CSS", ".%2e/", "a" * 256 + ".js"])))
+def test_static_paths_are_never_a_5xx(stack, name):
+    path = "/static/" + urllib.parse.quote(name, safe="%/")
+    status, headers, raw = fetch(stack.web + path)
+    assert status in (200, 400, 404, 414, 431), (status, path[:100])
+    if status != 200:
+        assert headers.get("X-Content-Type-Options") == "nosniff"
+
+
+VALID_REQUEST = (b"POST /api/chat HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 48\r\n\r\n" + b'{"session":"fuzz-session-http","message":"zqv1"}')
+
+
+@settings(FUZZ, max_examples=150)
+@given(at=st.integers(0, len(VALID_REQUEST)), junk=st.binary(min_size=1, max_size=60), drop=st.integers(0, 8))
+def test_malformed_http_requests_never_get_a_5xx_or_an_echo(stack, at, junk, drop):
+    request = VALID_REQUEST[:at] + b"zqvecho" + junk + VALID_REQUEST[at + drop:]
+    with socket.create_connection(("127.0.0.1", int(stack.env["RELAIS_WEB_PORT"])), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+    assert b"Traceback" not in answer, answer[:300]
+    for response in answer.split(b"HTTP/1.1 ")[1:]:
+        assert not response.startswith(b"5"), answer[:300]
+        # an error never echoes the request; a 200 is the bot's answer to a message that parsed
+        assert response.startswith(b"200") or b"zqvecho" not in response, answer[:300]
 
 
 def test_after_the_fuzz_a_long_conversation_and_many_sessions_keep_memory_bounded(stack):

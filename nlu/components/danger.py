@@ -5,7 +5,8 @@ but a statistical model can miss a phrasing it has never seen. This component
 runs after it and before the FallbackClassifier: when the folded message
 matches a pattern of `danger_lexicon.yml` (any language, since the language
 of a short panicked message is often unclear), the intent becomes `danger`
-with confidence 1.0, and the rules answer 112 / 101 first.
+with confidence 1.0 and is the only intent in the ranking, and the rules
+answer 112 / 101 first.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from directory.textnorm import fold
+from nlu.components.safely import each_safely
 
 LEXICON = Path(__file__).with_name("danger_lexicon.yml")
 DANGER_INTENT = "danger"
@@ -62,12 +64,16 @@ class DangerLexicon(GraphComponent):
         patterns()  # fail at start-up, not on a user's message, if the lexicon is broken
         return cls()
 
+    @staticmethod
+    def process_one(message: Message) -> None:
+        if not matching_pattern(message.get(TEXT)):
+            return
+        danger = {"name": DANGER_INTENT, "confidence": 1.0}
+        # The classifier's own guesses are dropped, not kept below danger: a
+        # confident second intent (0.96) would make the FallbackClassifier call
+        # the turn ambiguous and answer "I did not understand" to a knife.
+        message.set(INTENT, danger, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [danger], add_to_output=True)
+
     def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            if not matching_pattern(message.get(TEXT)):
-                continue
-            danger = {"name": DANGER_INTENT, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != DANGER_INTENT]
-            message.set(INTENT, danger, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [danger, *ranking], add_to_output=True)
-        return messages
+        return each_safely("DangerLexicon", messages, self.process_one)

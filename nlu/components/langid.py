@@ -13,13 +13,20 @@ over the statistics: a short message that names a language selects it.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+import yaml
 
 from directory.textnorm import fold, words
 
 LANGUAGES = ("fr", "nl", "en")
+COMMON_WORDS = Path(__file__).with_name("common_words.yml")
+NLU_ROOT = Path(__file__).resolve().parent.parent
+ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
 
 # Words that name a language, in any of the three languages, folded.
 LANGUAGE_NAMES = {
@@ -137,3 +144,25 @@ def supported(language: object) -> Optional[str]:
         return None
     code = fold(language)[:2]
     return code if code in LANGUAGES else None
+
+
+def common_word_samples() -> Iterator[tuple[str, str]]:
+    """(word, language) for the everyday words of `common_words.yml`."""
+    common = yaml.safe_load(COMMON_WORDS.read_text(encoding="utf-8"))
+    for lang, text in common.items():
+        yield from ((word, lang) for word in text.split())
+
+
+def nlu_file_samples(root: Path = NLU_ROOT) -> Iterator[tuple[str, str]]:
+    """(example, language) from the NLU files (`nlu/<language>/*.yml`), without Rasa.
+
+    The same examples the LanguageDetector learns from inside Rasa, for the
+    web server, which guesses the language of a message Rasa could not answer.
+    """
+    for lang in LANGUAGES:
+        for path in sorted((root / lang).glob("*.yml")):
+            for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+                for line in str(block.get("examples") or "").splitlines():
+                    text = line.strip().removeprefix("- ").strip()
+                    if text:
+                        yield ANNOTATION.sub(lambda m: m.group(1) or m.group(2) or "", text), lang

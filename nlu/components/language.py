@@ -21,7 +21,6 @@ import hashlib
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -35,8 +34,8 @@ import rasa.shared.utils.io
 from directory import textnorm
 from nlu.components import langid
 from nlu.components.langid import LanguageModel, supported
+from nlu.components.safely import each_safely
 
-COMMON_WORDS = Path(__file__).with_name("common_words.yml")
 ENTITY = "language"
 MODEL_FILE = "langid.json"
 
@@ -49,9 +48,7 @@ def _training_samples(training_data: TrainingData) -> List[tuple]:
         lang = supported(intent_meta.get("language")) if isinstance(intent_meta, dict) else None
         if lang:
             samples.append((example.get(TEXT), lang))
-    common = yaml.safe_load(COMMON_WORDS.read_text(encoding="utf-8"))
-    for lang, text in common.items():
-        samples.extend((word, lang) for word in text.split())
+    samples.extend(langid.common_word_samples())
     return samples
 
 
@@ -67,7 +64,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """Retrain when the word list or the detector's code changes, not only the data."""
         digest = hashlib.sha256()
-        for path in (COMMON_WORDS, Path(langid.__file__), Path(textnorm.__file__)):
+        for path in (langid.COMMON_WORDS, Path(langid.__file__), Path(textnorm.__file__)):
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
@@ -136,26 +133,27 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             return guess.language, guess.confidence
         return None
 
+    def process_one(self, message: Message) -> None:
+        found = self.language_of(message)
+        if not found:
+            return
+        language, confidence = found
+        text = message.get(TEXT) or ""
+        entities = [e for e in message.get(ENTITIES, []) if e.get("entity") != ENTITY]
+        entities.append(
+            {
+                "entity": ENTITY,
+                "value": language,
+                "start": 0,
+                "end": len(text),
+                "confidence_entity": round(confidence, 3),
+                "extractor": self.__class__.__name__,
+            }
+        )
+        message.set(ENTITIES, entities, add_to_output=True)
+
     def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            found = self.language_of(message)
-            if not found:
-                continue
-            language, confidence = found
-            text = message.get(TEXT) or ""
-            entities = [e for e in message.get(ENTITIES, []) if e.get("entity") != ENTITY]
-            entities.append(
-                {
-                    "entity": ENTITY,
-                    "value": language,
-                    "start": 0,
-                    "end": len(text),
-                    "confidence_entity": round(confidence, 3),
-                    "extractor": self.__class__.__name__,
-                }
-            )
-            message.set(ENTITIES, entities, add_to_output=True)
-        return messages
+        return each_safely("LanguageDetector", messages, self.process_one)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

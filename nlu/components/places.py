@@ -42,6 +42,7 @@ from spacy.tokens import Doc
 from spacy.util import filter_spans
 
 from directory.textnorm import fold
+from nlu.components.safely import each_safely
 
 ENTITY = "place"
 KINDS = ("municipality", "postcode", "station", "stop", "place", "street")
@@ -134,12 +135,13 @@ class PlaceExtractor(GraphComponent, EntityExtractorMixin):
                  "end": tokens[span.end - 1][2], "confidence_entity": 1.0, "extractor": self.__class__.__name__}
                 for span in spans]
 
+    def process_one(self, message: Message) -> None:
+        metadata = message.get("metadata") or {}
+        language = metadata.get("language") if isinstance(metadata, dict) else None
+        found = self.find(message.get(TEXT) or "", language)
+        if found:
+            others = [e for e in message.get(ENTITIES, []) if e.get("entity") != ENTITY]
+            message.set(ENTITIES, others + found, add_to_output=True)
+
     def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            metadata = message.get("metadata") or {}
-            language = metadata.get("language") if isinstance(metadata, dict) else None
-            found = self.find(message.get(TEXT) or "", language)
-            if found:
-                others = [e for e in message.get(ENTITIES, []) if e.get("entity") != ENTITY]
-                message.set(ENTITIES, others + found, add_to_output=True)
-        return messages
+        return each_safely("PlaceExtractor", messages, self.process_one)

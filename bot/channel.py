@@ -1,0 +1,98 @@
+"""Rasa's input channel for Relais: `POST /webhooks/relais/webhook`, for the web server only.
+
+Rasa's own REST channel takes any sender id (empty, null, 100 kB, several
+lines), any message (a million characters, intent syntax with entities the
+sender chose) from whoever reaches its port, and logs the message when a
+reply is abandoned. This channel, configured in `bot/credentials.yml` instead
+of `rest`, takes the same body (`{"sender", "message", "metadata"}`) and:
+
+- answers 401 unless the request carries `Authorization: Bearer
+  $RELAIS_RASA_TOKEN` (the web server's per-start token);
+- applies the chat input rules of `bot/chat_input.py` (session id, Unicode,
+  length, intent syntax), with the web server's JSON errors;
+- keeps only the metadata the page may send (`language`, `location`);
+- logs an abandoned or failed turn without its text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import logsafe
+from bot.chat_input import InvalidInput, clean_text, valid_session
+
+log = logging.getLogger("relais.channel")
+METADATA_KEYS = ("language", "location")
+
+
+def error(status: int, code: str, message: str) -> HTTPResponse:
+    return response.json({"error": {"code": code, "message": message}}, status=status)
+
+
+def page_metadata(value: Any) -> Dict[Text, Any]:
+    """The metadata keys the page may send, nothing else."""
+    if not isinstance(value, dict):
+        return {}
+    return {key: value[key] for key in METADATA_KEYS if key in value}
+
+
+class RelaisInput(InputChannel):
+    """The web server's door into Rasa."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "relais"
+
+    def __init__(self, token: Optional[str] = None) -> None:
+        self.token = token if token is not None else os.environ.get("RELAIS_RASA_TOKEN", "")
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "RelaisInput":
+        return cls()
+
+    def authorized(self, request: Request) -> bool:
+        given = (request.headers.get("authorization") or "").encode()
+        return bool(self.token) and hmac.compare_digest(given, f"Bearer {self.token}".encode())
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("relais_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.authorized(request):
+                return error(401, "unauthorized", "This channel is for the Relais web server only.")
+            try:
+                body = request.json
+            except Exception:  # sanic's InvalidUsage for a body that is not JSON
+                body = None
+            if not isinstance(body, dict):
+                return error(400, "invalid_json", "The request body must be a JSON object.")
+            try:
+                sender = valid_session(body.get("sender"))
+                text = clean_text(body.get("message"))
+            except InvalidInput as err:
+                return error(err.status, err.code, err.message)
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
+                                                 metadata=page_metadata(body.get("metadata"))))
+            except asyncio.CancelledError:
+                log.warning("a turn was abandoned by its caller (timeout)")
+            except Exception as exc:
+                log.error("a turn failed: %s", logsafe.describe(exc))
+            return response.json(collector.messages)
+
+        return webhook
