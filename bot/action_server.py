@@ -18,23 +18,16 @@ actions (rasa-sdk's own app) with:
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import sys
-from typing import Optional
 
 from bot import logsafe
+from bot.tokens import bearer_ok
 
 log = logging.getLogger("relais.actions")
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
 RECEIVE_TIMEOUT = 10
-
-
-def authorized(header: Optional[str], token: str) -> bool:
-    """Whether an Authorization header carries the action server's token."""
-    expected = f"Bearer {token}".encode()
-    return bool(token) and hmac.compare_digest((header or "").encode(), expected)
 
 
 def create_app(token: str, max_body: int):
@@ -48,7 +41,7 @@ def create_app(token: str, max_body: int):
 
     @app.middleware("request")
     async def check_token(request):
-        if request.path != "/health" and not authorized(request.headers.get("authorization"), token):
+        if request.path != "/health" and not bearer_ok(request.headers.get("authorization"), token):
             return response.json({"error": "unauthorized"}, status=401)
         return None
 

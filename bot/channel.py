@@ -17,7 +17,6 @@ of `rest`, takes the same body (`{"sender", "message", "metadata"}`) and:
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -29,6 +28,7 @@ from sanic.response import HTTPResponse
 
 from bot import logsafe
 from bot.chat_input import InvalidInput, clean_text, valid_session
+from bot.tokens import bearer_ok
 
 log = logging.getLogger("relais.channel")
 METADATA_KEYS = ("language", "location")
@@ -59,10 +59,6 @@ class RelaisInput(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "RelaisInput":
         return cls()
 
-    def authorized(self, request: Request) -> bool:
-        given = (request.headers.get("authorization") or "").encode()
-        return bool(self.token) and hmac.compare_digest(given, f"Bearer {self.token}".encode())
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("relais_webhook", __name__)
 
@@ -72,7 +68,7 @@ class RelaisInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not self.authorized(request):
+            if not bearer_ok(request.headers.get("authorization"), self.token):
                 return error(401, "unauthorized", "This channel is for the Relais web server only.")
             try:
                 body = request.json
@@ -91,6 +87,7 @@ class RelaisInput(InputChannel):
                                                  metadata=page_metadata(body.get("metadata"))))
             except asyncio.CancelledError:
                 log.warning("a turn was abandoned by its caller (timeout)")
+                raise
             except Exception as exc:
                 log.error("a turn failed: %s", logsafe.describe(exc))
             return response.json(collector.messages)

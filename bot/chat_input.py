@@ -10,16 +10,16 @@ through:
   form, control characters become spaces, and it is trimmed;
 - it is at most MAX_MESSAGE characters;
 - a text starting with "/" is Rasa's intent syntax (`/intent{"entity": …}`):
-  only the page's own button payloads, read from the rendered responses, may
-  take that form; anything else a person types is text, so its leading
-  slashes are dropped.
+  only the page's own payloads may take that form (the buttons of the
+  rendered responses, and the greeting the page sends when it opens, in one
+  of the languages the detector knows); anything else a person types is
+  text, so its leading slashes and spaces are dropped.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -29,6 +29,7 @@ SESSION_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 INTENT_PREFIX = "/"
+LEADING_SLASHES = re.compile(r"^[\s/]+")
 
 
 class InvalidInput(ValueError):
@@ -53,22 +54,39 @@ def clean_text(value: object) -> str:
     text = CONTROL_RE.sub(" ", unicodedata.normalize("NFC", text)).strip()
     if len(text) > MAX_MESSAGE:
         raise InvalidInput("message_too_long", f"The message is longer than {MAX_MESSAGE} characters.", 413)
-    if text.startswith(INTENT_PREFIX) and text not in button_payloads():
-        text = text.lstrip(INTENT_PREFIX).strip()
+    if text.startswith(INTENT_PREFIX) and text not in page_payloads():
+        text = LEADING_SLASHES.sub("", text)
     if not text:
         raise InvalidInput("empty_message", "The message is empty.")
     return text
 
 
-@lru_cache(maxsize=1)
-def button_payloads(path: Path | None = None) -> frozenset[str]:
-    """Every button payload of the bot's rendered responses: the only intent syntax a message may use."""
-    from bot.render import DEFAULT_OUT
+def page_payloads() -> frozenset[str]:
+    """The only intent syntax a message may use: the page's greeting and the bot's buttons."""
+    from nlu.components.langid import LANGUAGES
 
-    try:
-        responses = yaml.safe_load((path or DEFAULT_OUT).read_text(encoding="utf-8"))["responses"]
-    except (OSError, KeyError, TypeError, yaml.YAMLError):
-        return frozenset()
+    greetings = frozenset('/greet{"language":"%s"}' % lang for lang in LANGUAGES)  # bot/static/chat.js
+    return greetings | button_payloads()
+
+
+_BUTTONS: frozenset[str] | None = None
+
+
+def button_payloads() -> frozenset[str]:
+    """Every button payload of the bot's rendered responses (read once; a failed read is tried again)."""
+    global _BUTTONS
+    if _BUTTONS is None:
+        from bot.render import DEFAULT_OUT
+
+        try:
+            _BUTTONS = read_button_payloads(DEFAULT_OUT)
+        except (OSError, KeyError, TypeError, AttributeError, yaml.YAMLError):
+            return frozenset()
+    return _BUTTONS
+
+
+def read_button_payloads(path: Path) -> frozenset[str]:
+    responses = yaml.safe_load(path.read_text(encoding="utf-8"))["responses"]
     return frozenset(  # the page gets them after Rasa's templating, which turns "{{" into "{"
         button["payload"].replace("{{", "{").replace("}}", "}")
         for variants in responses.values() for variant in variants

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
-import secrets
 import signal
 import sys
 import time
@@ -36,6 +35,7 @@ from aiohttp import ClientSession, ClientTimeout
 
 from bot import settings as settings_mod
 from bot.settings import ROOT, Settings
+from bot.tokens import new_token
 
 MAX_RESTARTS = 3
 RESTART_WINDOW = 300.0
@@ -241,8 +241,8 @@ class Supervisor:
 
 
 def main() -> int:
-    os.environ.setdefault("RELAIS_RASA_TOKEN", secrets.token_urlsafe(24))
-    os.environ.setdefault("RELAIS_ACTIONS_TOKEN", secrets.token_urlsafe(24))
+    os.environ.setdefault("RELAIS_RASA_TOKEN", new_token())
+    os.environ.setdefault("RELAIS_ACTIONS_TOKEN", new_token())
     cfg = settings_mod.load()
     prepare(cfg)
     return asyncio.run(Supervisor(cfg).run())

@@ -17,6 +17,10 @@ what a log record can contain, in the process that calls it:
   traceback's source lines or its local variables;
 - every message is one line: line breaks and control characters are escaped,
   so no input can forge a log line;
+- the fields a library adds to a record (`extra=`, such as Sanic's access
+  log `request` with its URL and token) are withheld when they are text;
+- logging's own "--- Logging error ---" report, which would print a record's
+  arguments, is off;
 - Rasa's structured logs (structlog) keep only their event name
   (`rest.message.received.timeout`), never their key-value pairs;
 - Python warnings go through logging (so they are withheld too), and
@@ -24,8 +28,9 @@ what a log record can contain, in the process that calls it:
 
 The web server, the Rasa server (bot/rasa_server.py) and the action server
 (bot/action_server.py) call `install()` before anything else.
-`tests/test_privacy_security.py` checks the result with a marker typed under
-load, timeouts, errors and warnings.
+`tests/test_logsafe.py` checks each rule with a marker, and
+`tests/test_red_team.py` types a marker through a running stack under load,
+timeouts and errors.
 """
 
 from __future__ import annotations
@@ -86,6 +91,19 @@ def private_record(name: str, level: int, fn: str, lno: int, msg: Any, args: Any
     return logging.LogRecord(name, level, fn, lno, text, (), None, func, None, **kwargs)
 
 
+STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+_make_record = logging.Logger.makeRecord
+
+
+def make_private_record(self: logging.Logger, *args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Logger.makeRecord, then the text of any `extra=` field withheld (they are set after the factory)."""
+    record = _make_record(self, *args, **kwargs)
+    for key in set(vars(record)) - STANDARD_FIELDS:
+        if isinstance(record.__dict__[key], (str, bytes)) and not is_own(record.name):
+            record.__dict__[key] = "(withheld)"
+    return record
+
+
 def structlog_event(_logger: Any, method_name: str, event_dict: dict) -> SafeText:
     """Last structlog processor: the event name only (Rasa's events are fixed identifiers)."""
     event = str(event_dict.get("event", ""))
@@ -128,6 +146,8 @@ def _unraisablehook(unraisable: Any) -> None:
 def install() -> None:
     """Make every log record, warning and uncaught exception of this process private."""
     logging.setLogRecordFactory(private_record)
+    logging.Logger.makeRecord = make_private_record  # type: ignore[method-assign]
+    logging.raiseExceptions = False
     logging.captureWarnings(True)
     sys.excepthook = _excepthook
     threading.excepthook = _thread_excepthook

@@ -32,7 +32,7 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from bot import fallback, logsafe, settings as settings_mod
 from bot.chat_input import InvalidInput, clean_text, valid_session
@@ -250,7 +250,7 @@ async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
                 return None
             messages = await resp.json()
             return messages if isinstance(messages, list) else None
-    except (OSError, asyncio.TimeoutError, ValueError) as err:
+    except (OSError, asyncio.TimeoutError, ValueError, ClientError) as err:
         log.warning("rasa unreachable: %s", type(err).__name__)
         return None
 
@@ -266,7 +266,7 @@ async def conversation_language(app: web.Application, session: str) -> Optional[
                 return None
             lang = ((await resp.json()).get("slots") or {}).get("language")
             return lang if lang in LANGS else None
-    except (OSError, asyncio.TimeoutError, ValueError, AttributeError):
+    except (OSError, asyncio.TimeoutError, ValueError, AttributeError, ClientError):
         return None
 
 
@@ -294,7 +294,7 @@ async def probe(app: web.Application, url: str, params: Optional[dict] = None) -
     try:
         async with app[HTTP].get(url, params=params, timeout=ClientTimeout(total=2)) as resp:
             return "ok" if resp.status == 200 else f"http {resp.status}"
-    except (OSError, asyncio.TimeoutError):
+    except (OSError, asyncio.TimeoutError, ClientError):
         return "down"
 
 

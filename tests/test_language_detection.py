@@ -71,3 +71,15 @@ def test_metadata_codes_are_normalised():
 def test_model_round_trips_through_json(model):
     again = LanguageModel.from_dict(model.to_dict())
     assert again.guess("goedemorgen").language == "nl"
+
+
+def test_the_nlu_folders_agree_with_the_language_metadata():
+    """The web server learns languages by folder (langid.nlu_file_samples), Rasa by metadata: they must agree."""
+    import yaml
+
+    from nlu.components.langid import LANGUAGES, NLU_ROOT
+
+    for lang in LANGUAGES:
+        for path in (NLU_ROOT / lang).glob("*.yml"):
+            for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+                assert (block.get("metadata") or {}).get("language") == lang, (path.name, block.get("intent"))

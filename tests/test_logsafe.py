@@ -43,6 +43,9 @@ except KeyError:
     structlog.get_logger().exception('rest.message.received.failure', text=text)
 """,
     "a structured event whose name is the text": "structlog.get_logger().info(text + ' was typed')",
+    "a library's extra field": "logging.basicConfig(format='%(request)s %(message)s', force=True); "
+                                "logging.getLogger('sanic.access').warning('', extra={'request': 'GET /x?q=' + text})",
+    "a record that cannot be formatted": "logging.getLogger('relais.web').warning('%d items', text)",
     "a warning": "warnings.simplefilter('always'); warnings.warn(f'odd input {{text}}')",
     "an uncaught exception in a thread": """
 t = threading.Thread(target=lambda: (_ for _ in ()).throw(RuntimeError(text)))

@@ -156,8 +156,10 @@ def common_word_samples() -> Iterator[tuple[str, str]]:
 def nlu_file_samples(root: Path = NLU_ROOT) -> Iterator[tuple[str, str]]:
     """(example, language) from the NLU files (`nlu/<language>/*.yml`), without Rasa.
 
-    The same examples the LanguageDetector learns from inside Rasa, for the
-    web server, which guesses the language of a message Rasa could not answer.
+    The examples the LanguageDetector learns from inside Rasa (where it picks
+    them by their `metadata: {language}`, here by their folder, which agree),
+    for the web server, which guesses the language of a message Rasa could not
+    answer.
     """
     for lang in LANGUAGES:
         for path in sorted((root / lang).glob("*.yml")):
