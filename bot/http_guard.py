@@ -23,7 +23,9 @@ changes below the application, where aiohttp's own code answers:
   headers within RELAIS_HTTP_HEADER_TIMEOUT seconds of opening, or of the end
   of the previous response on a keep-alive connection; otherwise it is closed
   (with a 408 JSON answer if it had sent part of a request, silently if it had
-  sent nothing), and one that sends more than MAX_HEADER_BYTES without
+  sent nothing; after a request answered before its body was read, such as a
+  429, the clock starts once that body is in, so its bytes are never taken
+  for headers), and one that sends more than MAX_HEADER_BYTES without
   completing them, or whose headers exceed that size, is answered 431
   (aiohttp's C parser limits each line, not their number). An idle keep-alive connection is thus closed after
   min(RELAIS_HTTP_HEADER_TIMEOUT, RELAIS_HTTP_KEEPALIVE) seconds (aiohttp's
@@ -186,7 +188,7 @@ def guard_handler(handler):
 class GuardedRequestHandler(RequestHandler):
     """aiohttp's HTTP protocol with JSON protocol errors and a header read timeout."""
 
-    __slots__ = ("_header_timer", "_partial", "_header_bytes", "_unparsable")
+    __slots__ = ("_header_timer", "_partial", "_header_bytes", "_unparsable", "_draining")
 
     def __init__(self, manager: "GuardedServer", **kwargs: Any):
         super().__init__(manager, **kwargs)
@@ -194,6 +196,7 @@ class GuardedRequestHandler(RequestHandler):
         self._partial = False  # bytes of a request received since the header clock started
         self._header_bytes = 0  # bytes received since the header clock started
         self._unparsable = False  # a parser error is queued
+        self._draining: Any = None  # the body of a request answered before it was read, still arriving
 
     # -- the header timeout and the connection cap --------------------------------
 
@@ -211,6 +214,7 @@ class GuardedRequestHandler(RequestHandler):
 
     def connection_lost(self, exc: Optional[BaseException]) -> None:
         self._stop_header_clock()
+        self._draining = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -222,6 +226,11 @@ class GuardedRequestHandler(RequestHandler):
         except Exception as exc:  # e.g. yarl's ValueError on `GET http://[x/ HTTP/1.1`
             self._queue_error(400, exc)  # asyncio would log it and drop the connection
         added = self._request_count - parsed
+        if self._draining is not None and (added or self._draining.is_eof()):
+            self._draining = None  # the previous body is in: the next request's clock may start
+            if not added and not self._messages and not self._force_close:
+                self._start_header_clock()
+                return
         if added:  # a request line and headers are complete, or an error
             self._stop_header_clock()
             self._limit_header_size(added)
@@ -278,7 +287,10 @@ class GuardedRequestHandler(RequestHandler):
             resp.force_close()  # say `Connection: close` when this connection ends after the answer
         reset = await super().finish_response(request, resp, start_time)
         if not reset and not self._force_close and not self._messages:
-            self._start_header_clock()  # the next request's headers, on a keep-alive connection
+            if request.content.is_eof():
+                self._start_header_clock()  # the next request's headers, on a keep-alive connection
+            else:  # answered before its body was read (429, 413, 415, 404): body bytes are not headers
+                self._draining = request.content
         return reset
 
     def _start_header_clock(self) -> None:

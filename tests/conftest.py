@@ -153,14 +153,17 @@ class Stack:
 
 
 @contextmanager
-def web_alone(**extra_env: str):
-    """The web server by itself (Rasa and the action server unreachable) on a free port; yields its URL."""
+def web_alone(*, log_path: Path | None = None, **extra_env: str):
+    """The web server by itself (Rasa and the action server unreachable) on a free port; yields its URL.
+
+    With `log_path`, the server's output (its log) goes to that file."""
     port = free_port()
     env = {**os.environ, "RELAIS_WEB_PORT": str(port), "RELAIS_RASA_PORT": str(free_port()),
            "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_RASA_TOKEN": "t", "RELAIS_GEOCODER_URL": "off",
            **NO_RATE_LIMITS, **extra_env}
-    process = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log_path or os.devnull, "wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

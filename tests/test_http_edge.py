@@ -33,31 +33,11 @@ SECURITY = {"content-security-policy": "default-src 'none'", "x-content-type-opt
 
 @contextmanager
 def logged_web(**extra_env: str):
-    """`web_alone`, with the server's stderr (its log) in a file: yields (URL, log path)."""
-    port = free_port()
-    env = {**os.environ, "RELAIS_WEB_PORT": str(port), "RELAIS_RASA_PORT": str(free_port()),
-           "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_RASA_TOKEN": "t", "RELAIS_GEOCODER_URL": "off",
-           **NO_RATE_LIMITS, **extra_env}
+    """`web_alone` with the server's log in a file: yields (URL, log path)."""
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "web.log"
-        with open(log_path, "wb") as log_file:
-            process = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
-                                       stdout=log_file, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/static/chat.css", timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError("the web server did not start") from None
-                    time.sleep(0.2)
+        with web_alone(log_path=log_path, **extra_env) as url:
             yield url, log_path
-        finally:
-            process.terminate()
-            process.wait(10)
 
 
 def port_of(url: str) -> int:
@@ -123,8 +103,13 @@ def check_answer(raw: bytes, marker: str) -> list[int]:
     return statuses
 
 
-def log_text(path: Path) -> str:
-    time.sleep(0.1)  # the server logs just after answering
+def log_text(path: Path, settle: float = 0.3, limit: float = 5.0) -> str:
+    """The server's log once it has stopped growing for `settle` s (it logs just after answering)."""
+    deadline = time.monotonic() + limit
+    size = -1
+    while time.monotonic() < deadline and path.stat().st_size != size:
+        size = path.stat().st_size
+        time.sleep(settle)
     return path.read_text("utf-8", "replace")
 
 
@@ -207,7 +192,10 @@ def test_malformed_request(server, name, parts):
 
 
 def test_malformed_requests_logged_as_one_line(server):
-    _, log_path = server
+    url, log_path = server
+    for parts in ([b"GARBAGE\r\n\r\n"], [b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n"],
+                  [CHAT + b"Content-Length: abc\r\n\r\n"]):
+        exchange(port_of(url), parts)
     log = log_text(log_path)
     assert "Traceback" not in log
     bad = [line for line in log.splitlines() if "bad request:" in line]
@@ -236,7 +224,7 @@ def test_bad_chunk_fails_the_body_at_once(server):
     raw = exchange(port_of(url), [CHAT + b"Transfer-Encoding: chunked\r\n\r\n", b"4\r\n{}\r\nzz\r\n"])
     took = time.monotonic() - started
     (status, headers, body), = responses(raw)
-    assert status == 400 and headers["connection"] == "close" and took < 2.0, (status, took)
+    assert status == 400 and headers["connection"] == "close" and took < 5.0, (status, took)  # not the 10 s body timeout
 
 
 def test_normal_requests_still_served(server):
@@ -293,7 +281,7 @@ def test_slow_headers_are_timed_out():
                     break
             answer = read_all(sock)
         print(f"\nslow headers closed after {closed_after:.2f} s")
-        assert closed_after is not None and closed_after < 2.0
+        assert closed_after is not None and closed_after < 5.0
         if answer:  # 408 JSON first (closing alone would be enough)
             (status, headers, body), = responses(answer)
             assert status == 408 and headers["x-content-type-options"] == "nosniff"
@@ -323,7 +311,7 @@ def test_keepalive_connection_timed_out_after_a_response():
                     closed_after = time.monotonic() - answered
                     break
         print(f"\nidle keep-alive connection closed {closed_after:.2f} s after a response")
-        assert closed_after is not None and 0.8 < closed_after < 2.0
+        assert closed_after is not None and 0.8 < closed_after < 5.0
 
 
 def test_keepalive_timeout():
@@ -339,7 +327,7 @@ def test_keepalive_timeout():
             assert read_all(sock, 0.5) == b""
             closed_after = time.monotonic() - answered
         print(f"\nkeep-alive connection closed {closed_after:.2f} s after a response")
-        assert 0.8 < closed_after < 2.5
+        assert 0.8 < closed_after < 5.0
 
 
 def test_idle_connections_over_the_cap():
@@ -348,7 +336,7 @@ def test_idle_connections_over_the_cap():
         port = port_of(url)
         socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(80)]
         try:
-            wait_until(lambda: sum(map(closed_by_server, socks)) >= 30, 3.0)
+            wait_until(lambda: sum(map(closed_by_server, socks)) >= 30, 10.0)
             time.sleep(0.2)  # and no more
             closed = [s for s in socks if closed_by_server(s)]
             assert closed == socks[:30]  # the oldest idle ones
@@ -358,12 +346,12 @@ def test_idle_connections_over_the_cap():
             with urllib.request.urlopen(f"{url}/static/chat.css", timeout=5) as resp:
                 assert resp.status == 200
             took = time.monotonic() - started
-            wait_until(lambda: sum(map(closed_by_server, socks)) >= 31, 2.0)
+            wait_until(lambda: sum(map(closed_by_server, socks)) >= 31, 5.0)
             closed_now = sum(map(closed_by_server, socks))
             print(f"\n{len(closed)} of 80 idle connections closed; a request took {took:.3f} s;"
                   f" {closed_now} closed after it")
             assert len(closed) == 30
-            assert took < 1.0
+            assert took < 3.0
             assert closed_now == 31  # the oldest idle one made room for it
         finally:
             for s in socks:
@@ -384,7 +372,7 @@ def test_busy_connections_over_the_cap():
                 s = socket.create_connection(("127.0.0.1", port), timeout=5)
                 s.sendall(CHAT + b"Content-Length: 50\r\n\r\n")
                 busy.append(s)
-            time.sleep(1.0)  # the server has parsed their headers: they are busy, not idle
+            time.sleep(2.0)  # the server has parsed their headers: they are busy, not idle
             started = time.monotonic()
             with socket.create_connection(("127.0.0.1", port), timeout=5) as extra:
                 answer = read_all(extra, 3.0)
@@ -394,7 +382,7 @@ def test_busy_connections_over_the_cap():
             assert status == 503 and headers["connection"] == "close"
             assert "default-src 'none'" in headers["content-security-policy"]
             assert json.loads(body)["error"]["code"] == "busy"
-            assert took < 1.0
+            assert took < 3.0
         finally:
             for s in busy:
                 s.close()
@@ -407,3 +395,33 @@ def test_busy_connections_over_the_cap():
             except OSError:
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
+
+
+def first_response_length(raw: bytes) -> int:
+    head, _, _ = raw.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    return len(head) + 4 + length
+
+
+@pytest.mark.parametrize("path, size", [("/api/chat", 3000), ("/no/such/route", 40 * 1024)])
+def test_a_body_still_arriving_after_an_early_answer_is_not_taken_for_headers(path, size):
+    """A request answered before its body is read (429, 404): the rest of its body, in pieces, is
+    neither timed out as slow headers (no 408) nor counted as headers (no 431); the idle connection
+    then closes silently."""
+    with web_alone(RELAIS_RATE_CHAT="1/1", RELAIS_HTTP_HEADER_TIMEOUT="1") as url:
+        with socket.create_connection(("127.0.0.1", port_of(url)), timeout=10) as sock:
+            message = b'{"session":"abcdefgh1234","message":"' + b"x" * (size - 50) + b'"}'
+            head = b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            head += b"Content-Length: %d\r\n\r\n" % len(message)
+            if path == "/api/chat":  # the one message a minute allowed, answered
+                sock.sendall(head + message)
+                first = b""
+                while len(first) < 20 or len(first) < first_response_length(first):
+                    first += sock.recv(65536)
+            sock.sendall(head + message[:1000])
+            for start in range(1000, len(message), len(message) // 3):
+                time.sleep(0.4)
+                sock.sendall(message[start:start + len(message) // 3])
+            rest = read_all(sock, 8.0)
+        statuses = [status for status, _, _ in responses(rest)]
+        assert statuses == [429 if path == "/api/chat" else 404], statuses
