@@ -14,7 +14,9 @@ response is now validated by one validator built once, against the same
 schema, raising the same error.
 
 Its logging is made private before Rasa starts (bot/logsafe.py), and Rasa's
-own structlog set-up is replaced by the private one.
+own structlog set-up is replaced by the private one. Sanic's error answers
+(404, 405, 413, …), which quote the path or the request, become a fixed JSON
+error with the same status.
 """
 
 from __future__ import annotations
@@ -49,6 +51,28 @@ def cache_action_response_validator() -> None:
     RemoteAction._validate_action_result = validate_action_result
 
 
+def private_error_answers() -> None:
+    """Make Rasa's app answer Sanic's HTTP errors without quoting the request."""
+    import rasa.server
+    from sanic import response
+    from sanic.exceptions import SanicException
+
+    create_app = rasa.server.create_app
+
+    def create_private_app(*args, **kwargs):
+        app = create_app(*args, **kwargs)
+
+        @app.exception(SanicException)
+        async def private_error(request, exception: SanicException):
+            status = getattr(exception, "status_code", 500) or 500
+            return response.json({"error": {"code": f"http_{status}", "message": "The request was refused."}},
+                                 status=status)
+
+        return app
+
+    rasa.server.create_app = create_private_app
+
+
 def main() -> None:
     token = os.environ.get("RELAIS_RASA_TOKEN", "")
     if not token:
@@ -56,6 +80,7 @@ def main() -> None:
     sys.argv = ["rasa", *sys.argv[1:], "--auth-token", token]
     logsafe.install()
     cache_action_response_validator()
+    private_error_answers()
     import rasa.__main__
 
     rasa.__main__.configure_structlog = logsafe.configure_structlog
