@@ -18,6 +18,7 @@ through:
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -59,6 +60,18 @@ def clean_text(value: object) -> str:
     if not text:
         raise InvalidInput("empty_message", "The message is empty.")
     return text
+
+
+def payload_language(text: str) -> str | None:
+    """The language a page payload names (`/greet{"language":"nl"}`), if `text` is one."""
+    if text not in page_payloads():
+        return None
+    try:
+        entities = json.loads(text[text.index("{"):])
+    except ValueError:
+        return None
+    language = entities.get("language") if isinstance(entities, dict) else None
+    return language if isinstance(language, str) else None
 
 
 def page_payloads() -> frozenset[str]:

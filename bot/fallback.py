@@ -34,7 +34,12 @@ def _language_model():
 
 
 def language_of(text: str) -> Optional[str]:
-    """The language a message is written in, when the detector is sure enough."""
+    """The language a message is written in (or a page payload names), when the detector is sure enough."""
+    from bot.chat_input import payload_language
+
+    named = payload_language(text)
+    if named:
+        return named
     guess = _language_model().guess(text)
     return guess.language if guess else None
 

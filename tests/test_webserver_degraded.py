@@ -33,3 +33,11 @@ def test_health_says_which_part_is_down(web_url):
     status, health = get_json(f"{web_url}/health")
     assert status == 503
     assert health["parts"]["rasa"] == "down" and health["parts"]["web"] == "ok"
+
+
+@pytest.mark.parametrize("message, lang", [('/greet{"language":"nl"}', "nl"), ('/greet{"language":"en"}', "en"),
+                                           ("hij slaat me", "nl"), ("il me frappe", "fr")])
+def test_with_rasa_down_the_answer_speaks_the_language_of_the_message_or_the_page_greeting(web_url, message, lang):
+    """No `lang` from the page: the language the greeting payload names, or the message's own."""
+    status, reply = post_json(f"{web_url}/api/chat", {"session": "abcdefgh1234", "message": message})
+    assert status == 200 and reply["degraded"] and reply["lang"] == lang
