@@ -24,12 +24,24 @@ MODEL := models/relais.tar.gz
 TRAIN_INPUTS := config.yml directory/textnorm.py $(shell find nlu bot/data bot/domain -name '*.yml' -o -name '*.py' 2>/dev/null) $(DOMAIN_OUT)
 RASA_DATA := --config config.yml --domain bot/domain --data nlu bot/data
 
-.PHONY: run test venv db domain train validate test-stories eval pytest bench audit lock clean
+.PHONY: run test test-fast lint typecheck venv db domain train validate test-stories eval pytest bench audit lock clean
 
 run: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL)
 	$(PY) -m bot
 
-test: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL) $(CHROMIUM) validate test-stories eval pytest
+test: $(VENV)/.installed lint typecheck $(DB) $(DOMAIN_OUT) $(MODEL) $(CHROMIUM) validate test-stories eval pytest
+
+# The inner loop: lint, types and the unit tier (no server, no browser), under a minute once built.
+test-fast: $(VENV)/.installed lint typecheck $(DB) $(DOMAIN_OUT)
+	$(PY) -m pytest -q -m unit tests
+
+# ruff with pycodestyle, pyflakes, bugbear and import order (pyproject.toml).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+# mypy on the directory library and the bot's Python (and what they import of nlu/).
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy --ignore-missing-imports directory bot
 
 venv: $(VENV)/.installed
 db: $(DB)
@@ -43,7 +55,7 @@ $(VENV)/.installed: requirements/*.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	printf '[install]\nconstraint =\n    %s\n    %s\n' "$(CURDIR)/requirements/constraints.txt" "$(CURDIR)/requirements/lock.txt" > $(VENV)/pip.conf
 	$(PIP) install --quiet --no-deps --ignore-requires-python -r requirements/rasa.txt
-	$(PIP) install --quiet $(PIN) -r requirements/rasa-deps.txt -r requirements/app.txt
+	$(PIP) install --quiet $(PIN) -r requirements/rasa-deps.txt -r requirements/app.txt -r requirements/dev.txt
 	touch $@
 
 $(DB): $(VENV)/.installed $(wildcard directory/seed/*) $(wildcard directory/*.py)

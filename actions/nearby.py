@@ -31,7 +31,7 @@ from directory.textnorm import words
 log = logging.getLogger("relais.actions")
 PAGE = 3
 PHARMACY_WORDS = {"pharmacie", "pharmacies", "pharmacien", "apotheek", "apotheken", "apotheker", "pharmacy",
-                  "pharmacies", "pharmacist", "chemist", "pharma"}
+                  "pharmacist", "chemist", "pharma"}
 HOUSE_NUMBER = re.compile(r"\s*,?\s*(\d{1,4}[a-zA-Z]?)\s*[.,!?]?\s*$")
 STREET_WORDS = {"rue", "avenue", "av", "chaussee", "boulevard", "bd", "place", "square", "dreve", "quai",
                 "allee", "chemin", "clos", "impasse", "parvis", "straat", "laan", "steenweg", "plein", "dreef", "kaai",
@@ -40,7 +40,7 @@ STREET_ENDINGS = ("straat", "laan", "steenweg", "plein", "dreef", "kaai", "weg")
 POLICE_WORDS = {"eva", "police", "politie", "commissariat", "plainte", "klacht", "complaint", "politiekantoor"}
 MEDICAL_WORDS = {"cpvs", "zsg", "hopital", "ziekenhuis", "hospital", "viol", "verkrachting", "rape", "medecin"}
 SERVICE_WORDS = {"service", "services", "association", "associations", "dienst", "diensten", "hulpverlening",
-                 "organisation", "organisatie", "organisation", "support"}
+                 "organisation", "organisatie", "support"}
 SERVICE_CATEGORIES = ["association", "legal", "fgm_forced_marriage", "lgbtqi", "housing", "medical",
                       "police_victim_reception", "coordination"]
 

@@ -147,7 +147,7 @@ async def nearest(request: web.Request) -> web.Response:
             raise BadRequest("invalid_parameter", "Give both `lat` and `lon`, or `place`.")
         if lat is None and not place_text:
             raise BadRequest("missing_parameter", "Give `lat` and `lon`, or `place`.")
-        place = await _place(d, place_text) if lat is None else None
+        place = await _place(d, place_text or "") if lat is None else None
         categories = request.query.getall("category", [])
         unknown = set(categories) - taxonomy_codes(d.conn, "category")
         if unknown:

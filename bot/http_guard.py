@@ -23,11 +23,16 @@ changes below the application, where aiohttp's own code answers:
   headers within RELAIS_HTTP_HEADER_TIMEOUT seconds of opening, or of the end
   of the previous response on a keep-alive connection; otherwise it is closed
   (with a 408 JSON answer if it had sent part of a request, silently if it had
-  sent nothing; after a request answered before its body was read, such as a
-  429, the clock starts once that body is in, so its bytes are never taken
-  for headers), and one that sends more than MAX_HEADER_BYTES without
+  sent nothing), and one that sends more than MAX_HEADER_BYTES without
   completing them, or whose headers exceed that size, is answered 431
-  (aiohttp's C parser limits each line, not their number). An idle keep-alive connection is thus closed after
+  (aiohttp's C parser limits each line, not their number). After a request
+  answered before its body was read (a 429, 413, 415, 404, 405: aiohttp
+  reads and discards the rest of that body after the answer, for up to its
+  lingering time of 10 s, then closes the connection), the clock starts, and
+  bytes count as header bytes, only once that body is completely in: its
+  bytes are never taken for a slow (408) or oversized (431) request, and no
+  unrequested answer is sent while a body is still arriving. An idle
+  keep-alive connection is thus closed after
   min(RELAIS_HTTP_HEADER_TIMEOUT, RELAIS_HTTP_KEEPALIVE) seconds (aiohttp's
   keep-alive timer is RELAIS_HTTP_KEEPALIVE). Reading a request body is the
   handler's business (bot/webserver.py BODY_TIMEOUT).
@@ -57,7 +62,9 @@ check them again when it changes):
   and its attributes `_manager`, `_messages` (requests parsed, not yet
   handled, with `web_protocol._ErrInfo` for a parser error, as its
   `data_received` queues them), `_request_count`, `_waiter`,
-  `_current_request`, `_force_close`, `_loop`;
+  `_current_request`, `_force_close`, `_close`, `_loop`; the request
+  parser feeds a body into `request.content` (a StreamReader: `is_eof()`,
+  `total_bytes`) and parses the next request only after that body's end;
 - `aiohttp.web_request.BaseRequest._cancel()` (fails a request's body, as
   aiohttp does when a connection is lost);
 - `aiohttp.web_server.Server`: `__call__` (the protocol factory),
@@ -196,7 +203,7 @@ class GuardedRequestHandler(RequestHandler):
         self._partial = False  # bytes of a request received since the header clock started
         self._header_bytes = 0  # bytes received since the header clock started
         self._unparsable = False  # a parser error is queued
-        self._draining: Any = None  # the body of a request answered before it was read, still arriving
+        self._draining: Optional[BaseRequest] = None  # a request answered before its body was all in
 
     # -- the header timeout and the connection cap --------------------------------
 
@@ -221,15 +228,21 @@ class GuardedRequestHandler(RequestHandler):
         if self._unparsable:  # a parser error is queued: the connection ends after its answer
             return
         parsed, waiting = self._request_count, self._header_timer is not None
+        body_left = self._body_left()
         try:
             super().data_received(data)  # aiohttp queues an HttpProcessingError as an _ErrInfo
         except Exception as exc:  # e.g. yarl's ValueError on `GET http://[x/ HTTP/1.1`
             self._queue_error(400, exc)  # asyncio would log it and drop the connection
         added = self._request_count - parsed
-        if self._draining is not None and (added or self._draining.is_eof()):
-            self._draining = None  # the previous body is in: the next request's clock may start
-            if not added and not self._messages and not self._force_close:
-                self._start_header_clock()
+        if self._draining is not None:  # the body of a request already answered is arriving
+            if not added and not self._draining.content.is_eof():
+                return  # body bytes, not headers: no clock, nothing counted
+            self._draining = None  # that body is in: the next request's clock starts
+            if not added:
+                if not self._messages and not self._force_close and not self._close:
+                    self._start_header_clock()
+                    if body_left is not None and len(data) > body_left:  # the next request has begun
+                        self._count_header_bytes(len(data) - body_left)
                 return
         if added:  # a request line and headers are complete, or an error
             self._stop_header_clock()
@@ -238,11 +251,22 @@ class GuardedRequestHandler(RequestHandler):
                 self._unparsable = True
                 self._fail_body(self._messages[-1][0].exc)
         elif data and waiting:
-            self._partial = True
-            self._header_bytes += len(data)
-            if self._header_bytes > MAX_HEADER_BYTES:
-                self._stop_header_clock()
-                self._queue_error(431, headers_too_large())
+            self._count_header_bytes(len(data))
+
+    def _count_header_bytes(self, size: int) -> None:
+        """`size` bytes of a request line and headers received: 431 past MAX_HEADER_BYTES."""
+        self._partial = True
+        self._header_bytes += size
+        if self._header_bytes > MAX_HEADER_BYTES:
+            self._stop_header_clock()
+            self._queue_error(431, headers_too_large())
+
+    def _body_left(self) -> Optional[int]:
+        """The bytes still to come of the body being drained, when known (a Content-Length, uncompressed)."""
+        request = self._draining
+        if request is None or request.content_length is None or "Content-Encoding" in request.headers:
+            return None
+        return max(0, request.content_length - request.content.total_bytes)
 
     def _limit_header_size(self, added: int) -> None:
         """A 431 instead of the first of the `added` requests whose headers exceed MAX_HEADER_BYTES.
@@ -289,8 +313,8 @@ class GuardedRequestHandler(RequestHandler):
         if not reset and not self._force_close and not self._messages:
             if request.content.is_eof():
                 self._start_header_clock()  # the next request's headers, on a keep-alive connection
-            else:  # answered before its body was read (429, 413, 415, 404): body bytes are not headers
-                self._draining = request.content
+            else:  # answered before its body was in (429, 413, 415, 404): the clock waits for its end
+                self._draining = request
         return reset
 
     def _start_header_clock(self) -> None:
@@ -377,13 +401,14 @@ class GuardedRunner(web.AppRunner):
 
     def __init__(self, app: web.Application, *, header_timeout: float, max_connections: int, **kwargs: Any):
         super().__init__(app, **kwargs)
-        self._guard = {"header_timeout": header_timeout, "max_connections": max_connections}
+        self._header_timeout, self._max_connections = header_timeout, max_connections
 
     async def _make_server(self) -> Server:
         plain = await super()._make_server()  # the app's startup, then its Server
         return GuardedServer(plain.request_handler, request_factory=plain.request_factory,
                              handler_cancellation=plain.handler_cancellation, loop=plain._loop,
-                             **self._guard, **plain._kwargs)
+                             header_timeout=self._header_timeout, max_connections=self._max_connections,
+                             **plain._kwargs)
 
 
 async def serve(app: web.Application, host: str, port: int) -> None:

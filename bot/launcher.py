@@ -93,7 +93,7 @@ class Child:
         return self.process is not None and self.process.returncode is None
 
     async def stop(self) -> None:
-        if not self.running:
+        if self.process is None or not self.running:
             return
         try:
             os.killpg(self.process.pid, signal.SIGTERM)

@@ -41,7 +41,7 @@ import sys
 import threading
 import traceback
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, MutableMapping, Optional
 
 OWN_LOGGER = "relais"
 EVENT_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,120}")
@@ -104,7 +104,7 @@ def make_private_record(self: logging.Logger, *args: Any, **kwargs: Any) -> logg
     return record
 
 
-def structlog_event(_logger: Any, method_name: str, event_dict: dict) -> SafeText:
+def structlog_event(_logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> SafeText:
     """Last structlog processor: the event name only (Rasa's events are fixed identifiers)."""
     event = str(event_dict.get("event", ""))
     text = event if EVENT_NAME.fullmatch(event) else "(event withheld)"

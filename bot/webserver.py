@@ -34,7 +34,8 @@ from typing import Any, Optional
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-from bot import fallback, logsafe, settings as settings_mod
+from bot import fallback, logsafe
+from bot import settings as settings_mod
 from bot.chat_input import InvalidInput, clean_text, valid_session
 from bot.ratelimit import RateLimiter, limit_from_env
 from bot.settings import Settings
@@ -185,10 +186,11 @@ def parse_location(value: Any) -> dict:
     if not isinstance(value, dict):
         raise ApiError(400, "invalid_location", "`location` must be {\"lat\": number, \"lon\": number}.")
     raw = value.get("lat"), value.get("lon")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
+    numbers = [v for v in raw if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(numbers) != 2:
         raise ApiError(400, "invalid_location", "`location` must be {\"lat\": number, \"lon\": number}.")
     try:
-        lat, lon = (float(v) for v in raw)  # a 400-digit integer is too large for a float
+        lat, lon = (float(v) for v in numbers)  # a 400-digit integer is too large for a float
     except OverflowError:
         lat = lon = math.inf
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):

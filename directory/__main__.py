@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from directory.build import DEFAULT_DB, SEED, build, is_current
+from directory.places import NotFound
 
 
 def _print_json(value) -> None:
@@ -32,7 +33,7 @@ def _place_or_point(args, directory) -> tuple:
     from directory.geocoder import resolve_place
 
     place = asyncio.run(resolve_place(directory, args.place or ""))
-    if not hasattr(place, "lat"):
+    if isinstance(place, NotFound):
         raise SystemExit(f"unknown place {args.place!r} ({place.reason})")
     return place.lat, place.lon, f"{place.name} ({place.precision}, {place.matched})"
 

@@ -114,17 +114,17 @@ class Builder:
         self.locations(services)
         self.trainings()
         self.context()
-        self.db["meta"].insert_all(
+        self.db.table("meta").insert_all(
             [{"key": "seed_digest", "value": seed_digest(self.seed)},
              {"key": "built_at", "value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
              {"key": "pharmacies", "value": self.pharmacies_file.name}], pk="key")
         self.db.conn.commit()
 
     def taxonomy_table(self) -> None:
-        rows = [{"code": code, "kind": kind, **{f"label_{l}": labels[l] for l in LANGS}}
+        rows = [{"code": code, "kind": kind, **{f"label_{lang}": labels[lang] for lang in LANGS}}
                 for kind, key in (("category", "categories"), ("audience", "audiences"), ("topic", "topics"))
                 for code, labels in self.taxonomy[key].items()]
-        self.db["taxonomy"].insert_all(rows)
+        self.db.table("taxonomy").insert_all(rows)
 
     def services(self) -> list[dict]:
         rows = _csv(self.seed / "services.csv")
@@ -146,19 +146,19 @@ class Builder:
                 "scope": row["scope"], "police_zone": cls.get("police_zone"), "source_urls": row["source_urls"],
                 "confidence": row["confidence"], "notes": row["notes"], "checked": row["checked"],
             })
-        self.db["services"].insert_all(services)
-        self.db["service_categories"].insert_all(
+        self.db.table("services").insert_all(services)
+        self.db.table("service_categories").insert_all(
             {"service_id": s["id"], "category": c} for s in services for c in json.loads(s["categories"]))
         texts = read_texts(self.seed)
         unknown = sorted({t["service_id"] for t in texts} - {s["id"] for s in services})
         if unknown:
             raise ValueError(f"texts.yml names services that services.csv lacks: {unknown}")
-        self.db["service_texts"].insert_all(texts)
+        self.db.table("service_texts").insert_all(texts)
         schedules = _yaml(self.seed / "schedules.yml")["schedules"]
         unknown = sorted(set(schedules) - {s["id"] for s in services})
         if unknown:
             raise ValueError(f"schedules.yml names services that services.csv lacks: {unknown}")
-        self.db["schedules"].insert_all(
+        self.db.table("schedules").insert_all(
             {"service_id": sid, "weekday": d, "opens": o, "closes": c}
             for sid, entry in schedules.items() for d, o, c in slots_from_entry(entry))
         zones = {z["code"]: z for z in self.police_zones()}
@@ -171,20 +171,21 @@ class Builder:
         zone = zones.get(service["police_zone"] or "")
         body = " ".join([
             own_texts, self.labels("category", json.loads(service["categories"])),
-            self.labels("audience", json.loads(service["audiences"])), self.labels("topic", json.loads(service["topics"])),
+            self.labels("audience", json.loads(service["audiences"])),
+            self.labels("topic", json.loads(service["topics"])),
             service["scope"], service["notes"], service["chat_or_online"], service["phone"], _digits(service["phone"]),
             " ".join([zone["name_fr"], zone["name_nl"], zone["municipalities"].replace(";", " "), "zone", zone["code"]])
             if zone else "",
         ])
         name = " ".join(dict.fromkeys(filter(None, (service["name_fr"], service["name_nl"], service["name_en"]))))
         short = self.taxonomy["classification"][service["id"]].get("short", "")
-        self.db["search_index"].insert({"doc_type": "service", "doc_id": service["id"], "short": short,
+        self.db.table("search_index").insert({"doc_type": "service", "doc_id": service["id"], "short": short,
                                         "name": name, "body": body})
 
     def police_zones(self) -> list[dict]:
         with (self.seed / "police_zones.csv").open(encoding="utf-8", newline="") as fh:
             zones = list(csv.DictReader(fh))
-        self.db["police_zones"].insert_all(zones)
+        self.db.table("police_zones").insert_all(zones)
         return zones
 
     def municipalities(self) -> None:
@@ -198,7 +199,7 @@ class Builder:
                          "lat": p["centroid"][0], "lon": p["centroid"][1], "min_lat": min_lat, "min_lon": min_lon,
                          "max_lat": max_lat, "max_lon": max_lon, "geometry": json.dumps(feature["geometry"]),
                          "source": p["source"]})
-        self.db["municipalities"].insert_all(rows)
+        self.db.table("municipalities").insert_all(rows)
 
     def pharmacy_rows(self) -> list[dict]:
         return _csv(self.pharmacies_file)
@@ -214,7 +215,7 @@ class Builder:
         for row in _csv(self.seed / "gazetteer.csv"):
             lat, lon = float(row["lat"]), float(row["lon"])
             places.append({**row, "lat": lat, "lon": lon, "municipality_nis": gaz.municipality_at(lat, lon)})
-        self.db["places"].insert_all(places)
+        self.db.table("places").insert_all(places)
 
         names: dict = {}
         def add(key: str, place: dict, rank: int) -> None:
@@ -241,13 +242,13 @@ class Builder:
                 raise ValueError(f"aliases.yml: no {entry['target']['kind']} named {entry['target']['name']!r}")
             for key in entry["aliases"]:
                 add(fold(key), target[0], KIND_RANK[target[0]["kind"]] - 1)
-        self.db["place_names"].insert_all({"key": k, "place_id": pid, "rank": r} for (k, pid), r in names.items())
+        self.db.table("place_names").insert_all({"key": k, "place_id": pid, "rank": r} for (k, pid), r in names.items())
         self.db.conn.executemany("insert into place_names_fts(key) values (?)",
                                  [(k,) for k in sorted({k for k, _ in names})])
 
     def postcode_places(self, municipalities: list[dict]) -> list[dict]:
         """A point per Brussels postcode: the mean of its pharmacies' official coordinates."""
-        mun_by_name = {fold(m[f"name_{l}"]): m for m in municipalities for l in ("fr", "nl")}
+        mun_by_name = {fold(m[f"name_{lang}"]): m for m in municipalities for lang in ("fr", "nl")}
         groups: dict = defaultdict(list)
         for row in _csv(self.seed / "pharmacies.csv"):
             groups[row["postcode"]].append(row)
@@ -265,15 +266,15 @@ class Builder:
                 owner = mun_by_name.get(names.most_common(1)[0][0], m) if names else m
                 postcodes.append({"postcode": code, "municipality_nis": owner["nis"], "lat": round(lat, 6),
                                   "lon": round(lon, 6), "source": source})
-        self.db["postcodes"].insert_all(postcodes)
+        self.db.table("postcodes").insert_all(postcodes)
         return [{"id": f"pc_{p['postcode']}", "kind": "postcode", "name": p["postcode"], "name_fr": p["postcode"],
                  "name_nl": p["postcode"], "name_en": "", "category": "postcode", "lat": p["lat"], "lon": p["lon"],
                  "municipality_nis": p["municipality_nis"], "source": p["source"]} for p in postcodes]
 
     def add_location(self, loc: dict, categories: list[str]) -> None:
-        loc_id = self.db["locations"].insert(loc).last_pk
-        self.db["location_categories"].insert_all({"location_id": loc_id, "category": c} for c in categories)
-        self.db["locations_rtree"].insert({"id": loc_id, "min_lat": loc["lat"], "max_lat": loc["lat"],
+        loc_id = self.db.table("locations").insert(loc).last_pk
+        self.db.table("location_categories").insert_all({"location_id": loc_id, "category": c} for c in categories)
+        self.db.table("locations_rtree").insert({"id": loc_id, "min_lat": loc["lat"], "max_lat": loc["lat"],
                                            "min_lon": loc["lon"], "max_lon": loc["lon"]})
 
     def locations(self, services: list[dict]) -> None:
@@ -297,7 +298,7 @@ class Builder:
             categories = json.loads(service["categories"])
             if not service["address"] or is_shelter(service, categories):
                 continue
-            place = next((p for key in street_of(service["address"]) if (p := gaz.lookup(key, "street"))), None)
+            place = next((hit for key in street_of(service["address"]) if (hit := gaz.lookup(key, "street"))), None)
             precision = "street"
             if place is None:
                 place = self.municipality_in(gaz, service["address"])
@@ -331,7 +332,7 @@ class Builder:
 
     def context(self) -> None:
         data = _yaml(self.seed / "context.yml")
-        self.db["context"].insert_all(
+        self.db.table("context").insert_all(
             {"id": cid, "lang": lang, "text": " ".join(str(text).split()), "source": entry["source"],
              "confidence": entry["confidence"], "checked": str(entry.get("checked", data["checked"]))}
             for cid, entry in data["context"].items() for lang, text in entry["text"].items())
@@ -342,17 +343,17 @@ class Builder:
         rows = []
         for t in data["trainings"]:
             rows.append({
-                "id": t["id"], **{f"title_{l}": t["title"][l] for l in LANGS}, "organiser": t["organiser"],
+                "id": t["id"], **{f"title_{lang}": t["title"][lang] for lang in LANGS}, "organiser": t["organiser"],
                 "organiser_id": t.get("organiser_id") or None, "audiences": json.dumps(t["audiences"]),
                 "topics": json.dumps(t["topics"]), "languages": json.dumps(t["languages"]),
-                **{f"format_{l}": (t.get("format") or {}).get(l, "") for l in LANGS}, "url": t.get("url", ""),
+                **{f"format_{lang}": (t.get("format") or {}).get(lang, "") for lang in LANGS}, "url": t.get("url", ""),
                 "venue_lat": None, "venue_lon": None, "source": t["source"], "confidence": t["confidence"],
                 "checked": checked})
             body = " ".join([t["organiser"], self.labels("audience", t["audiences"]), self.labels("topic", t["topics"]),
                              *(t.get("format") or {}).values(), "formation opleiding training"])
-            self.db["search_index"].insert({"doc_type": "training", "doc_id": t["id"], "short": "",
+            self.db.table("search_index").insert({"doc_type": "training", "doc_id": t["id"], "short": "",
                                             "name": " ".join(t["title"].values()), "body": body})
-        self.db["trainings"].insert_all(rows)
+        self.db.table("trainings").insert_all(rows)
 
 
 def build(db_path: Path = DEFAULT_DB, seed: Path = SEED, pharmacies: Optional[Path] = None) -> Path:

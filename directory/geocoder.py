@@ -71,7 +71,8 @@ class Geocoder:
         """Forget every entry past its time to live."""
         now = time.time() if now is None else now
         with self.cache:
-            self.cache.execute("delete from geocode_cache where (found = 1 and created < ?) or (found = 0 and created < ?)",
+            self.cache.execute("delete from geocode_cache "
+                               "where (found = 1 and created < ?) or (found = 0 and created < ?)",
                                (now - self.found_ttl, now - self.miss_ttl))
 
     def cached(self, key: str) -> Optional[tuple]:

@@ -27,7 +27,7 @@ def slots_from_entry(entry: dict) -> list[tuple[int, int, int]]:
     """schedules.yml entry -> [(weekday, opens, closes)]."""
     if entry.get("always"):
         return [(day, 0, 24 * 60) for day in range(7)]
-    slots = []
+    slots: list[tuple[int, int, int]] = []
     for slot in entry.get("slots", []):
         opens, closes = minutes(slot["opens"]), minutes(slot["closes"])
         if closes <= opens:

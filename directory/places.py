@@ -40,7 +40,7 @@ KIND_WORDS = {
 FILLER = {"pres", "de", "du", "des", "d", "la", "le", "l", "a", "au", "aux", "in", "bij", "near", "at", "the", "van",
           "het", "rond", "around", "vlakbij", "dichtbij", "close", "to", "next", "a cote", "cote", "naast", "en",
           "op", "on", "me", "je", "suis", "i", "am", "ik", "ben", "zone", "quartier", "wijk", "commune", "gemeente",
-          "municipality", "ville", "stad", "city", "of", "het"}
+          "municipality", "ville", "stad", "city", "of"}
 POSTCODE_RE = re.compile(r"\b(\d{4})\b")
 COORDS_RE = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 HOUSE_NUMBER_RE = re.compile(r"^(.*?\D)\s*\d+\s*[a-z]?(?:\s*(?:bte|bus|boite)\s*\w+)?$")

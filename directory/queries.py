@@ -95,9 +95,10 @@ def _passes(facts: Optional[dict], f: Filters) -> bool:
 def validate_point(lat: object, lon: object) -> tuple[float, float]:
     if not geo.valid_point(lat, lon):
         raise QueryError("coordinates must be two finite numbers")
-    if not geo.in_belgium(float(lat), float(lon)):
+    point = float(lat), float(lon)  # type: ignore[arg-type]  # valid_point checked they are numbers
+    if not geo.in_belgium(*point):
         raise QueryError("these coordinates are outside Belgium")
-    return float(lat), float(lon)
+    return point
 
 
 def taxonomy_codes(conn: sqlite3.Connection, kind: str = "category") -> set:
@@ -121,7 +122,7 @@ def nearest(conn: sqlite3.Connection, lat: float, lon: float, k: int = 5, catego
     if unknown:
         raise QueryError(f"unknown categories: {', '.join(sorted(unknown))}")
     filters = Filters(categories, languages or (), audience, open_now, include_suspended, when)
-    radius = START_RADIUS_M
+    radius: float = START_RADIUS_M
     while True:
         found = _within(conn, lat, lon, radius, filters, k)
         if len(found) >= k or radius >= MAX_RADIUS_M:
@@ -182,8 +183,8 @@ def _hydrate_hits(conn: sqlite3.Connection, found: list, f: Filters) -> list[Hit
 STOP_WORDS = {
     "le", "la", "les", "de", "du", "des", "un", "une", "et", "ou", "pour", "a", "au", "aux", "en", "sur", "avec",
     "numero", "telephone", "tel", "adresse", "quel", "quelle", "est", "the", "of", "for", "and", "or", "to", "in",
-    "on", "with", "number", "phone", "address", "what", "is", "het", "een", "van", "voor", "en", "of", "met", "op",
-    "nummer", "telefoon", "adres", "wat", "is", "not", "near", "select", "drop", "from", "where", "table",
+    "on", "with", "number", "phone", "address", "what", "is", "het", "een", "van", "voor", "met", "op",
+    "nummer", "telefoon", "adres", "wat", "not", "near", "select", "drop", "from", "where", "table",
 }
 
 
@@ -263,7 +264,7 @@ def _row(conn: sqlite3.Connection, sql: str, *args) -> Optional[dict]:
     """One row as a dict, whatever the connection's row factory."""
     cursor = conn.execute(sql, args)
     row = cursor.fetchone()
-    return dict(zip([d[0] for d in cursor.description], row)) if row is not None else None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row is not None else None
 
 
 def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optional[datetime]) -> Optional[dict]:
@@ -274,15 +275,15 @@ def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optiona
         facts = _service_facts(conn, [doc_id])[doc_id]
         loc = conn.execute("select lat, lon, municipality, postcode from locations where service_id = ?",
                            (doc_id,)).fetchone()
-        texts = {(f, l): t for f, l, t in conn.execute(
+        texts = {(f, lang): t for f, lang, t in conn.execute(
             "select field, lang, text from service_texts where service_id = ?", (doc_id,))}
         return {
-            "type": "service", "id": doc_id, "names": {l: s[f"name_{l}"] for l in LANGS},
+            "type": "service", "id": doc_id, "names": {lang: s[f"name_{lang}"] for lang in LANGS},
             "categories": json.loads(s["categories"]), "audiences": json.loads(s["audiences"]),
             "topics": json.loads(s["topics"]), "languages": json.loads(s["languages"]),
             "phone": s["phone"], "phone_note": s["phone_note"], "chat_or_online": s["chat_or_online"],
-            "hours_source": s["hours_source"], "hours": {l: texts.get(("hours", l)) for l in LANGS},
-            "what": {l: texts.get(("what", l)) for l in LANGS}, "open_now": is_open(facts["slots"], when),
+            "hours_source": s["hours_source"], "hours": {lang: texts.get(("hours", lang)) for lang in LANGS},
+            "what": {lang: texts.get(("what", lang)) for lang in LANGS}, "open_now": is_open(facts["slots"], when),
             "address": s["address"], "scope": s["scope"], "police_zone": s["police_zone"],
             "municipality": loc[2] if loc else None, "postcode": loc[3] if loc else None,
             "lat": loc[0] if loc else None, "lon": loc[1] if loc else None,
@@ -293,7 +294,7 @@ def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optiona
                            "l.source, l.checked from locations l where l.ref = ?", (doc_id,)).fetchone()
         if row is None:
             return None
-        return {"type": "pharmacy", "id": row[0], "names": {l: row[1] for l in LANGS}, "categories": ["pharmacy"],
+        return {"type": "pharmacy", "id": row[0], "names": {lang: row[1] for lang in LANGS}, "categories": ["pharmacy"],
                 "address": row[2], "postcode": row[3], "municipality": row[4], "lat": row[5], "lon": row[6],
                 "status": row[7], "phone": "", "open_now": None, "confidence": "confirmed", "checked": row[9],
                 "source": row[8]}
@@ -301,10 +302,10 @@ def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optiona
         t = _row(conn, "select * from trainings where id = ?", doc_id)
         if t is None:
             return None
-        return {"type": "training", "id": doc_id, "names": {l: t[f"title_{l}"] for l in LANGS},
+        return {"type": "training", "id": doc_id, "names": {lang: t[f"title_{lang}"] for lang in LANGS},
                 "categories": ["training_organiser"], "organiser": t["organiser"],
                 "organiser_id": t["organiser_id"], "audiences": json.loads(t["audiences"]),
                 "topics": json.loads(t["topics"]), "languages": json.loads(t["languages"]),
-                "format": {l: t[f"format_{l}"] for l in LANGS}, "url": t["url"], "lat": t["venue_lat"],
+                "format": {lang: t[f"format_{lang}"] for lang in LANGS}, "url": t["url"], "lat": t["venue_lat"],
                 "lon": t["venue_lon"], "confidence": t["confidence"], "checked": t["checked"], "source": t["source"]}
     return None

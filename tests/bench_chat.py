@@ -83,7 +83,8 @@ def main() -> int:
         f"| 10 conversations, 1–2 s between messages | {len(times)} | {percentile(times, 50):.0f} ms | {p95:.0f} ms | "
         f"{max(times):.0f} ms | {len(times) / wall:.1f} replies/s |",
         f"| 10 clients, no pause | {len(burst_times)} | {percentile(burst_times, 50):.0f} ms | "
-        f"{percentile(burst_times, 95):.0f} ms | {max(burst_times):.0f} ms | {len(burst_times) / burst_wall:.1f} replies/s |",
+        f"{percentile(burst_times, 95):.0f} ms | {max(burst_times):.0f} ms | "
+        f"{len(burst_times) / burst_wall:.1f} replies/s |",
         "", f"Errors: {errors}. Target: p95 ≤ {TARGET_P95_MS} ms with 10 conversations "
         f"({'met' if p95 <= TARGET_P95_MS else 'MISSED'}).",
     ])

@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import secrets
-from contextlib import contextmanager
 import signal
 import socket
 import subprocess
@@ -22,6 +21,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,32 @@ MODEL = ROOT / "models" / "relais.tar.gz"
 READY_LINE = "Relais is ready"
 # Tests send hundreds of requests a minute from one address; the limits have their own test.
 NO_RATE_LIMITS = {"RELAIS_RATE_CHAT": "off", "RELAIS_RATE_DIRECTORY": "off"}
+
+
+# Each test module's tier, for `make test-fast` (unit) and `pytest -m TIER`:
+# unit: no server; integration: the web server alone; e2e: the whole stack; browser: Chromium too.
+TIERS = {
+    "unit": ["test_actions", "test_danger_lexicon", "test_directory", "test_geocoding", "test_importers",
+             "test_language_detection", "test_logsafe", "test_rasa_server", "test_responses",
+             "test_tracker_store"],
+    "integration": ["test_directory_api", "test_http_edge", "test_ratelimit", "test_webserver_degraded"],
+    "e2e": ["test_e2e_conversations", "test_fuzz", "test_launcher", "test_privacy_security", "test_red_team"],
+    "browser": ["test_browser"],
+}
+
+
+def pytest_configure(config) -> None:
+    for tier in TIERS:
+        config.addinivalue_line("markers", f"{tier}: a test of the {tier} tier (tests/conftest.py TIERS)")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    tier_of = {module: tier for tier, modules in TIERS.items() for module in modules}
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if module not in tier_of:
+            raise pytest.UsageError(f"{module} has no tier: add it to TIERS in tests/conftest.py")
+        item.add_marker(tier_of[module])
 
 
 def free_port() -> int:
@@ -69,6 +95,18 @@ def fetch(url: str, method: str = "GET", data: bytes | None = None, headers: dic
         return resp.status, resp.msg, resp.read()
     finally:
         conn.close()
+
+
+def read_all(sock: socket.socket, limit: float = 2.0) -> bytes:
+    """What a raw socket receives until the server closes it (or `limit` s pass without data)."""
+    sock.settimeout(limit)
+    out = b""
+    try:
+        while data := sock.recv(65536):
+            out += data
+    except OSError:
+        pass
+    return out
 
 
 def texts(reply: dict) -> str:

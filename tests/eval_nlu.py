@@ -70,7 +70,8 @@ def main() -> int:
     lines = ["# NLU evaluation on the held-out test sets", "",
              f"Made by `make eval` on {date.today().isoformat()} with `models/relais.tar.gz`; test sets in "
              "`tests/nlu/` (typos, no accents, SMS style; never used for training).", "",
-             "| language | messages | intent accuracy | danger recall | false alarms | language detected right or left unchanged |",
+             "| language | messages | intent accuracy | danger recall | false alarms "
+             "| language detected right or left unchanged |",
              "|---|---|---|---|---|---|"]
     for lang, r in results.items():
         lines.append(f"| {lang} | {r['n']} | {r['accuracy']:.1%} | {r['danger_recall']:.0%} of {r['danger_n']} | "

@@ -51,9 +51,9 @@ def test_nearest_pharmacies_to_a_municipality():
                                                        entities=[place("schaerbeek")]))
     text = messages[0]["text"]
     assert text.startswith("Près de Schaerbeek")
-    lines = [l for l in text.splitlines() if re.match(r"^\d\. ", l)]
-    assert len(lines) == 3 and all("1030" in l for l in lines)
-    distances = [int(re.search(r"— (\d+) m", l).group(1)) for l in lines]
+    lines = [line for line in text.splitlines() if re.match(r"^\d\. ", line)]
+    assert len(lines) == 3 and all("1030" in line for line in lines)
+    distances = [int(re.search(r"— (\d+) m", line).group(1)) for line in lines]
     assert distances == sorted(distances)
     assert "ni téléphone ni horaires" in text
     assert messages[0]["custom"]["type"] == "contact_points" and len(messages[0]["custom"]["items"]) == 3
@@ -152,7 +152,8 @@ def test_hostile_input_does_not_crash(text):
         assert messages
 
 
-PHONE_IN_OUTPUT = re.compile(r"(?:t[ée]l\.|phone|tel\.)\s+([0-9][0-9 ]*[0-9])|(?<![\d/])(0\d{1,3}(?: \d{2,3}){2,3})(?![\d/])")
+PHONE_IN_OUTPUT = re.compile(r"(?:t[ée]l\.|phone|tel\.)\s+([0-9][0-9 ]*[0-9])"
+                             r"|(?<![\d/])(0\d{1,3}(?: \d{2,3}){2,3})(?![\d/])")
 
 
 def test_every_number_an_action_says_is_in_the_directory(directory):

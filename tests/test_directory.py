@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from directory.build import ConfidentialLocationError, SEED, build, is_current
+from directory.build import SEED, ConfidentialLocationError, build, is_current
 from directory.facts import Directory
 from directory.importers.services import split_phone
 from directory.places import NotFound, Place
@@ -66,6 +66,7 @@ def test_suspended_pharmacies_stay_in_the_data_but_are_never_suggested(built):
 
 def test_nearest_filters_by_audience_language_and_open_now(built):
     from datetime import datetime
+
     from directory.hours import BRUSSELS
 
     lat, lon = 50.8466, 4.3528  # Grand-Place
@@ -219,9 +220,9 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_cli_nearest_pharmacies_in_schaerbeek():
     out = run_cli("nearest", "--place", "1030", "--category", "pharmacy")
     assert out.returncode == 0, out.stderr
-    lines = [l for l in out.stdout.splitlines() if " m  " in l]
+    lines = [line for line in out.stdout.splitlines() if " m  " in line]
     assert len(lines) == 5
-    assert sum("1030" in l for l in lines) >= 4
+    assert sum("1030" in line for line in lines) >= 4
 
 
 def test_cli_search_gams_with_its_phone():

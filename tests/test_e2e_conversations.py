@@ -67,7 +67,8 @@ def test_a_first_useful_conversation_through_the_chat_endpoint(stack, lang):
 
 @pytest.mark.parametrize(
     "message",
-    ["il est devant la porte avec un couteau", "au secours il va me tuer", "jsuis en dangé il a 1 couto", "AIDEZ MOI VITE",
+    ["il est devant la porte avec un couteau", "au secours il va me tuer", "jsuis en dangé il a 1 couto",
+     "AIDEZ MOI VITE",
      "hij gaat me vermoorden", "ik ben in gevaar", "help me now", "he's gonna kill me", "im in danger",
      # the lexicon matches, the classifier is sure of another intent: once answered "I did not understand"
      "il est devant la porte avec un couteau, je ne sais plus quoi faire je ne sais plus quoi faire",
@@ -182,7 +183,7 @@ def test_from_hello_to_the_three_nearest_pharmacies(stack, lang, greeting, ask, 
     assert reply["lang"] == lang
     text = texts(reply)
     assert text.startswith(header)
-    assert len([l for l in text.splitlines() if l[:3] in ("1. ", "2. ", "3. ")]) == 3
+    assert len([line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]) == 3
     assert reply["messages"][0]["custom"]["type"] == "contact_points"
     more = stack.chat(sid, {"fr": "plus", "nl": "meer", "en": "more"}[lang])
     assert "4. " in texts(more)
@@ -234,7 +235,8 @@ def test_leaving_tonight_gives_intake_lines_and_no_shelter_address(stack):
 
 
 @pytest.mark.parametrize("message, lang, expected", [
-    ("il ne me frappe pas mais il contrôle mon téléphone, c'est normal ?", "fr", ["psychologiques et économiques", "Convention d'Istanbul", "0800 30 030"]),
+    ("il ne me frappe pas mais il contrôle mon téléphone, c'est normal ?", "fr",
+     ["psychologiques et économiques", "Convention d'Istanbul", "0800 30 030"]),
     ("is het normaal dat hij al mijn geld afneemt", "nl", ["economisch geweld", "Verdrag van Istanbul", "1712"]),
     ("what counts as abuse if he never hits me", "en", ["economic violence", "Istanbul Convention", "0800 30 030"]),
 ])

@@ -4,44 +4,49 @@ Raw sockets on 127.0.0.1 send requests aiohttp's parser rejects; each must be
 answered as a JSON error with the security headers (or the connection
 closed), never a 5xx, never quoting the request, and logged as one line
 without the request's bytes and without a traceback. Then slow clients: a
-header read timeout, a cap on open connections, and normal requests still
-served. No trained model is needed (the web server runs alone).
+header read timeout, a cap on open connections, a body still arriving after
+an early answer, and normal requests still served. No trained model is
+needed (the web server runs alone).
+
+CI runs this file on a busy 2-core machine: every wait polls with a
+deadline, and every time bound is generous (a prompt answer is one within
+3 s; a 1 s timeout fires after at least 0.9 s, measured from before the
+client's last send, and within 5 s).
 """
 
 from __future__ import annotations
 
 import json
-import os
+import re
 import secrets
 import select
 import socket
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import NO_RATE_LIMITS, ROOT, free_port, web_alone
+from tests.conftest import read_all, web_alone
 
 SECURITY = {"content-security-policy": "default-src 'none'", "x-content-type-options": "nosniff"}
-
-
-@contextmanager
-def logged_web(**extra_env: str):
-    """`web_alone` with the server's log in a file: yields (URL, log path)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        log_path = Path(tmp) / "web.log"
-        with web_alone(log_path=log_path, **extra_env) as url:
-            yield url, log_path
+LOG_RECORD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \S+ [A-Z]+ ")  # how each log line begins
 
 
 def port_of(url: str) -> int:
     return urlsplit(url).port
+
+
+def wait_until(condition: Callable[[], bool], limit: float) -> bool:
+    """Poll `condition` every 0.05 s for at most `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def exchange(port: int, parts: list[bytes], pause: float = 0.2, limit: float = 5.0) -> bytes:
@@ -103,14 +108,41 @@ def check_answer(raw: bytes, marker: str) -> list[int]:
     return statuses
 
 
-def log_text(path: Path, settle: float = 0.3, limit: float = 5.0) -> str:
-    """The server's log once it has stopped growing for `settle` s (it logs just after answering)."""
-    deadline = time.monotonic() + limit
-    size = -1
-    while time.monotonic() < deadline and path.stat().st_size != size:
-        size = path.stat().st_size
-        time.sleep(settle)
+def bad_request_lines(log: str) -> list[str]:
+    return [line for line in log.splitlines() if " bad request: " in line]
+
+
+def path_text(path: Path) -> str:
     return path.read_text("utf-8", "replace")
+
+
+def log_text(path: Path, until: Callable[[str], bool], limit: float = 5.0) -> str:
+    """The server's log as soon as `until(log)` holds (polled: a line may come just after the answer),
+    or as it is after `limit` s."""
+    text = ""
+
+    def ready() -> bool:
+        nonlocal text
+        text = path_text(path)
+        return until(text)
+
+    wait_until(ready, limit)
+    return text
+
+
+def logged_exchange(url: str, log_path: Path, parts: list[bytes]) -> tuple[bytes, str]:
+    """`exchange`, then the server's log once it holds this connection's `bad request:` lines.
+
+    The server logs one such line for each answer that ends the connection
+    (a protocol error, or a body the parser rejects) but a 408 or 503; the
+    application's own answers (404, 405, an empty body) are not logged.
+    """
+    before = len(bad_request_lines(path_text(log_path)))
+    raw = exchange(port_of(url), parts)
+    logged = [s for s, headers, _ in responses(raw) if headers.get("connection") == "close" and s not in (408, 503)]
+    log = log_text(log_path, lambda text: len(bad_request_lines(text)) >= before + len(logged))
+    assert len(bad_request_lines(log)) >= before + len(logged), log[-2000:]
+    return raw, log
 
 
 LONG = b"a" * 9000
@@ -170,47 +202,67 @@ SHAPES = [
                            b"Sec-WebSocket-Key: %M\r\nSec-WebSocket-Version: 13\r\n\r\n"]),
     ("connect method", [b"CONNECT %M:443 HTTP/1.1\r\nHost: x\r\n\r\n"]),
 ]
-RESULTS: dict = {}  # name -> statuses answered, for the summary test
+
+
+LOGGED_ONE_OF_EACH = [  # (parts, what its log line names); %M is replaced by a marker unique to the run
+    ([b"GARBAGE %M\r\n\r\n"], "BadStatusLine"),
+    ([b"GET / HTTP/1.1\r\nHost: x\r\nBad Header%M: x\r\n\r\n"], "BadHttpMessage"),
+    ([CHAT + b"Content-Length: abc%M\r\n\r\n"], "BadHttpMessage"),
+    ([b"GET /%M" + LONG + b" HTTP/1.1\r\nHost: x\r\n\r\n"], "LineTooLong"),
+    ([b"GET http://[%M/ HTTP/1.1\r\nHost: x\r\n\r\n"], "ValueError"),
+    ([b"GET / HTTP/1.1\r\nHost: x\r\nX-M: %M\r\n" + b"".join(b"X-%d: c\r\n" % i for i in range(4000)) + b"\r\n"],
+     "HeadersTooLarge"),
+    ([b"GET / HTTP/1.1\r\nHost: x\r\nExpect: %M\r\n\r\n"], "HTTP 417"),
+    ([CHAT + b"Transfer-Encoding: chunked\r\n\r\n", b"-5\r\n%M\r\n"], "in a request body"),
+]
 
 
 @pytest.fixture(scope="module")
-def server():
-    with logged_web(RELAIS_HTTP_HEADER_TIMEOUT="2") as running:
-        yield running
+def server(tmp_path_factory):
+    log_path = tmp_path_factory.mktemp("http_edge") / "web.log"
+    with web_alone(log_path=log_path, RELAIS_HTTP_HEADER_TIMEOUT="2") as url:
+        yield url, log_path
 
 
 @pytest.mark.parametrize("name,parts", SHAPES, ids=[s[0] for s in SHAPES])
 def test_malformed_request(server, name, parts):
     url, log_path = server
     marker = "MK" + secrets.token_hex(6)
-    sent = [p.replace(b"%M", marker.encode()) for p in parts]
-    raw = exchange(port_of(url), sent)
-    RESULTS[name] = check_answer(raw, marker) or ["close"]
-    log = log_text(log_path)
+    raw, log = logged_exchange(url, log_path, [p.replace(b"%M", marker.encode()) for p in parts])
+    statuses = check_answer(raw, marker)
+    print(f"\n{name}: {statuses or 'closed'}")
     assert marker not in log and marker.lower() not in log.lower()
     assert "Traceback" not in log
 
 
-def test_malformed_requests_logged_as_one_line(server):
-    url, log_path = server
-    for parts in ([b"GARBAGE\r\n\r\n"], [b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n"],
-                  [CHAT + b"Content-Length: abc\r\n\r\n"]):
-        exchange(port_of(url), parts)
-    log = log_text(log_path)
-    assert "Traceback" not in log
-    bad = [line for line in log.splitlines() if "bad request:" in line]
-    assert bad, log[-2000:]
-    for line in bad:  # "... web INFO bad request: BadStatusLine at _http_parser.pyx:557"
+def test_malformed_requests_logged_as_one_line(tmp_path):
+    """Each protocol error is one log line naming the exception's type and place, nothing of the request."""
+    log_path = tmp_path / "web.log"
+    marker = "MK" + secrets.token_hex(6)
+    with web_alone(log_path=log_path, RELAIS_HTTP_HEADER_TIMEOUT="2") as url:
+        statuses = []
+        for parts, _ in LOGGED_ONE_OF_EACH:
+            raw = exchange(port_of(url), [p.replace(b"%M", marker.encode()) for p in parts])
+            statuses.append(check_answer(raw, marker))
+        log = log_text(log_path, lambda text: len(bad_request_lines(text)) >= len(LOGGED_ONE_OF_EACH))
+    print(f"\nanswered {statuses}\n{log}")
+    assert marker not in log and marker.lower() not in log.lower()
+    bad = bad_request_lines(log)
+    assert len(bad) == len(LOGGED_ONE_OF_EACH), log
+    for line, (_, named) in zip(bad, LOGGED_ONE_OF_EACH, strict=True):  # in the order sent
+        assert named in line, (named, line)
+        # "... web INFO bad request: BadStatusLine at _http_parser.pyx:557"
         assert line.split("bad request: ", 1)[1].split(" at ")[0].replace(" ", "").isalnum(), line
-    assert not [line for line in log.splitlines() if " ERROR " in line or "internal error" in line]
-    print("\n" + "\n".join(f"{name}: {statuses}" for name, statuses in RESULTS.items()))
-    assert len(SHAPES) >= 30
+    for line in log.splitlines():  # one line each: no traceback, no continuation line
+        assert LOG_RECORD.match(line), line
+        assert " ERROR " not in line and "internal error" not in line, line
 
 
 def test_protocol_error_answer(server):
     """A protocol error: the fixed JSON error, the security headers, Connection: close."""
-    url, _ = server
-    (status, headers, body), = responses(exchange(port_of(url), [b"GARBAGE\r\n\r\n"]))
+    url, log_path = server
+    raw, _ = logged_exchange(url, log_path, [b"GARBAGE\r\n\r\n"])
+    (status, headers, body), = responses(raw)
     assert status == 400
     assert json.loads(body) == {"error": {"code": "bad_request", "message": "The request could not be understood."}}
     assert headers["connection"] == "close"
@@ -219,12 +271,13 @@ def test_protocol_error_answer(server):
 
 def test_bad_chunk_fails_the_body_at_once(server):
     """A bad chunk after the headers: answered at once, not after the chat handler's body timeout."""
-    url, _ = server
+    url, log_path = server
     started = time.monotonic()
-    raw = exchange(port_of(url), [CHAT + b"Transfer-Encoding: chunked\r\n\r\n", b"4\r\n{}\r\nzz\r\n"])
+    raw, _ = logged_exchange(url, log_path, [CHAT + b"Transfer-Encoding: chunked\r\n\r\n", b"4\r\n{}\r\nzz\r\n"])
     took = time.monotonic() - started
     (status, headers, body), = responses(raw)
-    assert status == 400 and headers["connection"] == "close" and took < 5.0, (status, took)  # not the 10 s body timeout
+    print(f"\nbad chunk answered in {took:.2f} s")
+    assert status == 400 and headers["connection"] == "close" and took < 5.0, (status, took)  # not the 10 s
 
 
 def test_normal_requests_still_served(server):
@@ -242,25 +295,41 @@ def closed_by_server(sock: socket.socket) -> bool:
     return bool(readable)
 
 
-def wait_until(condition, limit: float) -> bool:
-    """Poll `condition` every 0.05 s for at most `limit` seconds."""
+def read_until(sock: socket.socket, complete: Callable[[bytes], bool], limit: float = 5.0) -> bytes:
+    """Bytes from `sock` until `complete(bytes so far)`, within `limit` s."""
     deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
+    raw = b""
+    while not complete(raw):
+        left = deadline - time.monotonic()
+        assert left > 0, f"no whole answer within {limit} s: {raw[:200]!r}"
+        sock.settimeout(left)
+        data = sock.recv(65536)
+        assert data, f"closed before a whole answer: {raw[:200]!r}"
+        raw += data
+    return raw
+
+
+def whole_response(raw: bytes) -> bool:
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    return bool(sep) and len(body) >= int(responses(head + sep)[0][1].get("content-length", "0"))
+
+
+def read_response(sock: socket.socket, limit: float = 5.0) -> tuple[int, dict, bytes]:
+    """The one response `sock` receives next (status, lower-case headers, body), within `limit` s."""
+    (response,) = responses(read_until(sock, whole_response, limit))
+    return response
+
+
+def served(url: str, limit: float = 5.0) -> bool:
+    """Whether the page's stylesheet is served within `limit` s (retrying)."""
+    def fetched() -> bool:
+        try:
+            with urllib.request.urlopen(f"{url}/static/chat.css", timeout=limit) as resp:
+                return resp.status == 200
+        except OSError:
             return False
-        time.sleep(0.05)
-    return True
 
-
-def read_all(sock: socket.socket, limit: float = 2.0) -> bytes:
-    sock.settimeout(limit)
-    out = b""
-    try:
-        while data := sock.recv(65536):
-            out += data
-    except OSError:
-        pass
-    return out
+    return wait_until(fetched, limit)
 
 
 def test_slow_headers_are_timed_out():
@@ -270,8 +339,7 @@ def test_slow_headers_are_timed_out():
             sock.sendall(b"GET / HTTP/1.1\r\n")
             closed_after = None
             for byte in b"Host: example.org\r\nX-Slow: " + b"s" * 40:  # 58 bytes, 17 s at most
-                time.sleep(0.3)
-                if closed_by_server(sock):
+                if wait_until(lambda: closed_by_server(sock), 0.3):
                     closed_after = time.monotonic() - started
                     break
                 try:
@@ -281,53 +349,42 @@ def test_slow_headers_are_timed_out():
                     break
             answer = read_all(sock)
         print(f"\nslow headers closed after {closed_after:.2f} s")
-        assert closed_after is not None and closed_after < 5.0
+        assert closed_after is not None and 0.9 <= closed_after < 5.0
         if answer:  # 408 JSON first (closing alone would be enough)
             (status, headers, body), = responses(answer)
             assert status == 408 and headers["x-content-type-options"] == "nosniff"
             assert json.loads(body)["error"]["code"] == "header_timeout"
-        with urllib.request.urlopen(f"{url}/static/chat.css", timeout=5) as resp:
-            assert resp.status == 200
+        assert served(url)
 
 
 def test_keepalive_connection_timed_out_after_a_response():
     """Idle after a response on a keep-alive connection: closed HEADER_TIMEOUT s after it."""
     with web_alone(RELAIS_HTTP_HEADER_TIMEOUT="1") as url:
         with socket.create_connection(("127.0.0.1", port_of(url)), timeout=5) as sock:
+            sent = time.monotonic()  # the clock starts after the answer, so after this
             sock.sendall(b"GET /static/chat.css HTTP/1.1\r\nHost: x\r\n\r\n")
-            first = b""
-            for _ in range(100):  # the whole first response
-                first += sock.recv(65536)
-                head, sep, body = first.partition(b"\r\n\r\n")
-                if sep and len(body) >= int(responses(head + sep)[0][1]["content-length"]):
-                    break
-            answered = time.monotonic()
-            assert first.startswith(b"HTTP/1.1 200") and b"Connection: close" not in head
-            closed_after = None
-            for _ in range(30):  # 3 s at most
-                time.sleep(0.05)
-                if closed_by_server(sock):
-                    assert read_all(sock, 0.5) == b""  # idle: closed without an answer
-                    closed_after = time.monotonic() - answered
-                    break
-        print(f"\nidle keep-alive connection closed {closed_after:.2f} s after a response")
-        assert closed_after is not None and 0.8 < closed_after < 5.0
+            status, headers, _ = read_response(sock)
+            assert status == 200 and headers.get("connection") != "close"
+            assert wait_until(lambda: closed_by_server(sock), 6.0)
+            closed_after = time.monotonic() - sent
+            assert read_all(sock, 0.5) == b""  # idle: closed without an answer
+        print(f"\nidle keep-alive connection closed {closed_after:.2f} s after a request")
+        assert 0.9 <= closed_after < 5.0
 
 
 def test_keepalive_timeout():
     """With a longer header timeout, aiohttp's keep-alive timer closes an idle connection."""
     with web_alone(RELAIS_HTTP_HEADER_TIMEOUT="5", RELAIS_HTTP_KEEPALIVE="1") as url:
         with socket.create_connection(("127.0.0.1", port_of(url)), timeout=5) as sock:
+            sent = time.monotonic()
             sock.sendall(b"GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n")
-            wait_until(lambda: closed_by_server(sock), 2.0)
-            (status, headers, _), = responses(sock.recv(65536))
+            status, headers, _ = read_response(sock)
             assert status == 404 and headers.get("connection") != "close"
-            answered = time.monotonic()
-            assert wait_until(lambda: closed_by_server(sock), 3.0)
+            assert wait_until(lambda: closed_by_server(sock), 6.0)
+            closed_after = time.monotonic() - sent
             assert read_all(sock, 0.5) == b""
-            closed_after = time.monotonic() - answered
-        print(f"\nkeep-alive connection closed {closed_after:.2f} s after a response")
-        assert 0.8 < closed_after < 5.0
+        print(f"\nkeep-alive connection closed {closed_after:.2f} s after a request")
+        assert 0.9 <= closed_after < 5.0  # not the 5 s header timeout
 
 
 def test_idle_connections_over_the_cap():
@@ -336,8 +393,9 @@ def test_idle_connections_over_the_cap():
         port = port_of(url)
         socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(80)]
         try:
-            wait_until(lambda: sum(map(closed_by_server, socks)) >= 30, 10.0)
-            time.sleep(0.2)  # and no more
+            # The server closes the oldest idle one as it accepts each of the last 30, in order: once
+            # 30 are closed, all 80 have been accepted, and no other is closed until a new connection.
+            assert wait_until(lambda: sum(map(closed_by_server, socks)) >= 30, 10.0)
             closed = [s for s in socks if closed_by_server(s)]
             assert closed == socks[:30]  # the oldest idle ones
             for s in closed:
@@ -347,19 +405,16 @@ def test_idle_connections_over_the_cap():
                 assert resp.status == 200
             took = time.monotonic() - started
             wait_until(lambda: sum(map(closed_by_server, socks)) >= 31, 5.0)
-            closed_now = sum(map(closed_by_server, socks))
+            closed_now = [s for s in socks if closed_by_server(s)]
             print(f"\n{len(closed)} of 80 idle connections closed; a request took {took:.3f} s;"
-                  f" {closed_now} closed after it")
-            assert len(closed) == 30
+                  f" {len(closed_now)} closed after it")
             assert took < 3.0
-            assert closed_now == 31  # the oldest idle one made room for it
+            assert closed_now == socks[:31]  # the oldest idle one made room for it
         finally:
             for s in socks:
                 s.close()
-        time.sleep(0.2)
         for _ in range(3):
-            with urllib.request.urlopen(f"{url}/static/chat.css", timeout=5) as resp:
-                assert resp.status == 200
+            assert served(url)
 
 
 def test_busy_connections_over_the_cap():
@@ -370,12 +425,13 @@ def test_busy_connections_over_the_cap():
         try:
             for _ in range(5):  # each waits for a chat body that does not come
                 s = socket.create_connection(("127.0.0.1", port), timeout=5)
-                s.sendall(CHAT + b"Content-Length: 50\r\n\r\n")
                 busy.append(s)
-            time.sleep(2.0)  # the server has parsed their headers: they are busy, not idle
+                s.sendall(CHAT + b"Content-Length: 50\r\nExpect: 100-continue\r\n\r\n")
+            for s in busy:  # its headers parsed: a request in progress, not an idle connection
+                assert read_until(s, lambda raw: b"\r\n\r\n" in raw, 10.0).startswith(b"HTTP/1.1 100 Continue")
             started = time.monotonic()
             with socket.create_connection(("127.0.0.1", port), timeout=5) as extra:
-                answer = read_all(extra, 3.0)
+                answer = read_all(extra, 5.0)
             took = time.monotonic() - started
             print(f"\nbusy server refused a connection in {took:.3f} s")
             (status, headers, body), = responses(answer)
@@ -383,45 +439,71 @@ def test_busy_connections_over_the_cap():
             assert "default-src 'none'" in headers["content-security-policy"]
             assert json.loads(body)["error"]["code"] == "busy"
             assert took < 3.0
+            assert not any(map(closed_by_server, busy))  # the busy ones are kept
         finally:
             for s in busy:
                 s.close()
-        deadline = time.monotonic() + 5
-        while True:  # the busy handlers end when their connections close
-            try:
-                with urllib.request.urlopen(f"{url}/static/chat.css", timeout=5) as resp:
-                    assert resp.status == 200
-                break
-            except OSError:
-                assert time.monotonic() < deadline
+        assert served(url)  # the busy handlers end when their connections close
+
+
+# -- a body still arriving after an early answer ---------------------------------
+
+CHAT_HEAD = b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+NO_ROUTE_HEAD = b"POST /no/such/route HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+HELLO = b'{"session":"abcdefgh1234","message":"hello"}'
+EARLY = [  # (case, request head, body size, environment, the status answered before the body is read)
+    ("429", CHAT_HEAD, 3000, {"RELAIS_RATE_CHAT": "1/1"}, 429),
+    ("404", NO_ROUTE_HEAD, 3000, {}, 404),
+    ("413, 40 KiB", CHAT_HEAD, 40 * 1024, {}, 413),
+    ("404, 40 KiB", NO_ROUTE_HEAD, 40 * 1024, {}, 404),
+]
+
+
+@pytest.mark.parametrize("head, size, env, status", [case[1:] for case in EARLY], ids=[case[0] for case in EARLY])
+def test_a_body_arriving_after_an_early_answer_is_not_taken_for_headers(head, size, env, status):
+    """A request answered before its body is read (a 429, 404, 413), the body then arriving in 3
+    pieces 0.2 s apart on the keep-alive connection: its bytes are neither slow headers (no 408) nor
+    headers over 32 KiB (no 431); the connection, idle once the body is in, closes silently after
+    the header timeout."""
+    with web_alone(RELAIS_HTTP_HEADER_TIMEOUT="1", **env) as url:
+        with socket.create_connection(("127.0.0.1", port_of(url)), timeout=5) as sock:
+            if status == 429:  # the one chat message a minute allowed
+                sock.sendall(head + b"Content-Length: %d\r\n\r\n" % len(HELLO) + HELLO)
+                assert read_response(sock)[0] == 200
+            sock.sendall(head + b"Content-Length: %d\r\n\r\n" % size)
+            answered, headers, _ = read_response(sock)  # before any of its body was sent
+            assert answered == status and headers.get("connection") != "close", (answered, headers)
+            piece = -(-size // 3)
+            for i in range(3):
+                if i:
+                    time.sleep(0.2)
+                last_sent = time.monotonic()
+                sock.sendall(b"x" * min(piece, size - i * piece))
+            assert wait_until(lambda: closed_by_server(sock), 8.0)
+            closed_after = time.monotonic() - last_sent
+            after = read_all(sock, 1.0)
+        print(f"\nidle after the body: closed {closed_after:.2f} s after its last piece")
+        assert after == b"", responses(after)  # nothing unrequested: no 408, no 431
+        assert 0.9 <= closed_after < 5.0
+
+
+def test_the_request_after_an_early_answered_body():
+    """The next request on that connection starts with the byte after the body: served when whole;
+    begun in the body's last packet and left unfinished, timed out with a 408."""
+    with web_alone(RELAIS_HTTP_HEADER_TIMEOUT="1") as url:
+        for tail, expected in ((b"GET /static/chat.css HTTP/1.1\r\nHost: x\r\n\r\n", 200),
+                               (b"GET /static/chat.css HTTP/1.1\r\nHo", 408)):
+            with socket.create_connection(("127.0.0.1", port_of(url)), timeout=5) as sock:
+                sock.sendall(NO_ROUTE_HEAD + b"Content-Length: 3000\r\n\r\n")
+                assert read_response(sock)[0] == 404
+                sock.sendall(b"x" * 1500)
                 time.sleep(0.2)
-
-
-def first_response_length(raw: bytes) -> int:
-    head, _, _ = raw.partition(b"\r\n\r\n")
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
-    return len(head) + 4 + length
-
-
-@pytest.mark.parametrize("path, size", [("/api/chat", 3000), ("/no/such/route", 40 * 1024)])
-def test_a_body_still_arriving_after_an_early_answer_is_not_taken_for_headers(path, size):
-    """A request answered before its body is read (429, 404): the rest of its body, in pieces, is
-    neither timed out as slow headers (no 408) nor counted as headers (no 431); the idle connection
-    then closes silently."""
-    with web_alone(RELAIS_RATE_CHAT="1/1", RELAIS_HTTP_HEADER_TIMEOUT="1") as url:
-        with socket.create_connection(("127.0.0.1", port_of(url)), timeout=10) as sock:
-            message = b'{"session":"abcdefgh1234","message":"' + b"x" * (size - 50) + b'"}'
-            head = b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            head += b"Content-Length: %d\r\n\r\n" % len(message)
-            if path == "/api/chat":  # the one message a minute allowed, answered
-                sock.sendall(head + message)
-                first = b""
-                while len(first) < 20 or len(first) < first_response_length(first):
-                    first += sock.recv(65536)
-            sock.sendall(head + message[:1000])
-            for start in range(1000, len(message), len(message) // 3):
-                time.sleep(0.4)
-                sock.sendall(message[start:start + len(message) // 3])
-            rest = read_all(sock, 8.0)
-        statuses = [status for status, _, _ in responses(rest)]
-        assert statuses == [429 if path == "/api/chat" else 404], statuses
+                sent = time.monotonic()
+                sock.sendall(b"x" * 1500 + tail)
+                status, headers, body = read_response(sock)
+                took = time.monotonic() - sent
+                assert status == expected, (status, body)
+                if expected == 408:
+                    print(f"\nunfinished request after a body answered 408 after {took:.2f} s")
+                    assert json.loads(body)["error"]["code"] == "header_timeout"
+                    assert headers["connection"] == "close" and 0.9 <= took < 5.0

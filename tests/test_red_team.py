@@ -84,7 +84,8 @@ def test_a_body_that_never_finishes_gets_a_clean_error(slow_stack):
 
 
 # Finding 3: a lone surrogate neither crashes the NLU nor loses the danger answer.
-@pytest.mark.parametrize("message", ["il me frappe \ud800 au secours", "\udfff il va me tuer", "help \ud83d he is here"])
+@pytest.mark.parametrize("message", ["il me frappe \ud800 au secours", "\udfff il va me tuer",
+                                     "help \ud83d he is here"])
 def test_a_lone_surrogate_keeps_the_danger_answer(slow_stack, message):
     status, reply = raw_chat(slow_stack, chat_body(message))
     assert status == 200 and not reply.get("degraded"), reply

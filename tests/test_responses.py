@@ -41,7 +41,7 @@ def test_every_number_on_the_chat_page_is_in_the_directory(directory):
 def test_every_response_has_fr_nl_and_a_default(responses):
     for name, variants in responses.items():
         langs = [next((c["value"] for c in v.get("condition", [])), None) for v in variants]
-        assert sorted(l for l in langs if l) == ["en", "fr", "nl"] and langs[-1] is None, name
+        assert sorted(lang for lang in langs if lang) == ["en", "fr", "nl"] and langs[-1] is None, name
         for variant in variants[:-1]:
             assert variant["custom"] == {"relais": {"lang": variant["condition"][0]["value"]}}, name
         assert "custom" not in variants[-1]

@@ -25,7 +25,8 @@ from typing import Iterable, Iterator
 COLUMNS = ["id", "name", "address", "postcode", "municipality", "status", "lat", "lon", "x_lambert2008",
            "y_lambert2008", "source", "checked"]
 BRUSSELS_POSTCODES = range(1000, 1211)
-SOURCE_JSON = "AFMPS/FAGG Lst_Pharmacies_pub_Extended.xlsx via jy95/pharmacies_BE last-pharmacies_afmps.json (CC BY-NC-SA 4.0)"
+SOURCE_JSON = ("AFMPS/FAGG Lst_Pharmacies_pub_Extended.xlsx via jy95/pharmacies_BE last-pharmacies_afmps.json "
+               "(CC BY-NC-SA 4.0)")
 SOURCE_XLSX = "AFMPS/FAGG Lst_Pharmacies_pub_Extended.xlsx"
 
 
@@ -51,6 +52,8 @@ def from_json(path: Path, checked: str) -> Iterator[dict]:
         wgs = next((g for g in item["geo"] if g["format"] == "epsg:4326"), None)
         lam = next((g for g in item["geo"] if g["format"] == "epsg:3812"), None)
         if wgs is None:
+            if lam is None:
+                raise ValueError(f"pharmacy {item['authorization_id']} has no coordinates")
             lat, lon = lambert2008_to_wgs84(lam["x"], lam["y"])
         else:
             lat, lon = wgs["latitude"], wgs["longitude"]

@@ -28,7 +28,8 @@ PUBLIC_POI = {
     "amenity=cinema", "tourism=museum", "tourism=attraction", "leisure=park", "leisure=sports_centre",
     "leisure=stadium", "railway=station", "railway=halt", "shop=mall", "historic=monument",
 }
-SMALL_WORDS = {"de", "du", "des", "la", "le", "les", "l", "d", "van", "der", "den", "het", "ten", "en", "et", "aux", "au", "sur"}
+SMALL_WORDS = {"de", "du", "des", "la", "le", "les", "l", "d", "van", "der", "den", "het", "ten", "en", "et", "aux",
+               "au", "sur"}
 SOURCE = {
     "stop": "STIB-MIVB open data, stop-details-production (2024-05), STIB-MIVB Open Data Licence",
     "station": "iRail stations.csv (CC0 1.0)",

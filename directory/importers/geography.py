@@ -71,7 +71,8 @@ def brussels_municipalities(topojson: Path, municipalities_csv: Path, zones_csv:
                 "nis": props["nis"], "name_fr": props["name_fr"], "name_nl": props["name_nl"],
                 "postcodes": postcodes, "police_zone": zone_of.get(props["name_fr"], ""),
                 "centroid": [float(fact["lat"]), float(fact["lon"])],
-                "source": "bmesuere/belgium-topojson belgium.json (CC0 1.0); postcodes vandenbroucke/belgian_municipalities",
+                "source": ("bmesuere/belgium-topojson belgium.json (CC0 1.0); "
+                           "postcodes vandenbroucke/belgian_municipalities"),
             },
             "geometry": geometry(geom, arcs),
         })

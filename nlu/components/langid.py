@@ -86,11 +86,13 @@ class LanguageModel:
     _vocabulary: Optional[frozenset] = field(default=None, repr=False, compare=False)
     _totals: Optional[dict] = field(default=None, repr=False, compare=False)
 
-    def _prepare(self) -> None:
-        if self._vocabulary is None:
+    def _prepare(self) -> tuple[frozenset, dict]:
+        """(vocabulary, total count per language), computed once."""
+        if self._vocabulary is None or self._totals is None:
             self._vocabulary = frozenset().union(*(c.keys() for c in self.counts.values())) if self.counts \
                 else frozenset()
             self._totals = {lang: sum(table.values()) for lang, table in self.counts.items()}
+        return self._vocabulary, self._totals
 
     @classmethod
     def fit(cls, samples: Iterable[tuple[str, str]], min_confidence: float = 0.85) -> "LanguageModel":
@@ -110,14 +112,14 @@ class LanguageModel:
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Posterior per language (uniform prior); empty when nothing is known."""
-        self._prepare()
-        feats = [f for f in features(text) if f in self._vocabulary]
+        vocabulary, totals = self._prepare()
+        feats = [f for f in features(text) if f in vocabulary]
         if not feats:
             return {}
-        size = len(self._vocabulary)
+        size = len(vocabulary)
         scores = {}
         for lang, table in self.counts.items():
-            total = self._totals[lang]
+            total = totals[lang]
             scores[lang] = sum(math.log((table.get(f, 0) + 0.5) / (total + 0.5 * size)) for f in feats)
         top = max(scores.values())
         exp = {lang: math.exp(s - top) for lang, s in scores.items()}

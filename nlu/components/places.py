@@ -54,7 +54,7 @@ COMMON = {
     "danger", "gevaar", "aide", "hulp", "help", "paix", "vrede", "liberte", "roi", "koning", "reine", "nord",
     "noord", "sud", "zuid", "midi", "ouest", "west", "est", "oost", "rue", "straat", "avenue", "laan", "porte",
     "poort", "maison", "huis", "home", "cite", "stad", "ville", "city", "beurs", "bourse", "justice", "justitie",
-    "merci", "bonjour", "hallo", "hello", "thanks", "aide", "viol", "femmes", "vrouwen", "women", "enfants",
+    "merci", "bonjour", "hallo", "hello", "thanks", "viol", "femmes", "vrouwen", "women", "enfants",
     "kinderen", "children", "famille", "familie", "family", "ami", "vriend", "friend", "travail", "werk", "work",
     "loi", "wet", "law", "vie", "leven", "life", "liberty", "peace", "arts", "science", "sciences",
     "nation", "nations", "europe", "europa", "union", "commune", "gemeente", "campus", "clinique", "kliniek",
