@@ -9,11 +9,9 @@ RASA := $(BIN)/rasa
 PIP := $(PY) -m pip
 PIN := -c requirements/constraints.txt -c requirements/lock.txt
 
-export RASA_TELEMETRY_ENABLED := false
-export PYTHONWARNINGS := ignore
-export SQLALCHEMY_SILENCE_UBER_WARNING := 1
-export TF_CPP_MIN_LOG_LEVEL := 2
-export PYTHONDONTWRITEBYTECODE := 1
+# The variables every process of the stack runs with, in one file with the launcher.
+include bot/child.env
+export $(shell sed -n 's/^\([A-Z_]*\)=.*/\1/p' bot/child.env)
 export PYTHONPATH := $(CURDIR)
 
 DB := directory/relais.db
@@ -21,7 +19,7 @@ DB := directory/relais.db
 CHROMIUM := /usr/bin/chromium
 DOMAIN_OUT := bot/domain/responses.yml
 MODEL := models/relais.tar.gz
-TRAIN_INPUTS := config.yml directory/textnorm.py $(shell find nlu bot/data bot/domain -name '*.yml' -o -name '*.py' 2>/dev/null) $(DOMAIN_OUT)
+TRAIN_INPUTS := config.yml directory/textnorm.py directory/languages.yml $(shell find nlu bot/data bot/domain -name '*.yml' -o -name '*.py' 2>/dev/null) $(DOMAIN_OUT)
 RASA_DATA := --config config.yml --domain bot/domain --data nlu bot/data
 
 .PHONY: run test test-fast lint typecheck venv db domain train validate test-stories eval pytest bench audit lock clean
@@ -58,7 +56,7 @@ $(VENV)/.installed: requirements/*.txt
 	$(PIP) install --quiet $(PIN) -r requirements/rasa-deps.txt -r requirements/app.txt -r requirements/dev.txt
 	touch $@
 
-$(DB): $(VENV)/.installed $(wildcard directory/seed/*) $(wildcard directory/*.py)
+$(DB): $(VENV)/.installed $(wildcard directory/seed/*) $(wildcard directory/*.py) directory/languages.yml
 	$(PY) -m directory build --db $@
 
 $(DOMAIN_OUT): $(VENV)/.installed $(DB) $(wildcard bot/responses/*.yml) bot/render.py

@@ -1,6 +1,6 @@
 """The actions' database layer: one read-only directory handle per process.
 
-Opened lazily from RELAIS_DB (default directory/relais.db). When the file is
+Opened lazily from RELAIS_DB (bot/settings.py). When the file is
 missing or unreadable, `directory()` returns None and the actions fall back
 to the helplines, so a broken database never leaves a user without an answer.
 """
@@ -8,19 +8,26 @@ to the helplines, so a broken database never leaves a user without an answer.
 from __future__ import annotations
 
 import logging
-import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from bot import settings
 from directory.facts import Directory
+from directory.geocoder import Geocoder
 
 log = logging.getLogger("relais.actions")
-ROOT = Path(__file__).resolve().parent.parent
 _handle: Optional[Directory] = None
 
 
 def db_path() -> Path:
-    return Path(os.environ.get("RELAIS_DB") or ROOT / "directory" / "relais.db")
+    return settings.load().db
+
+
+@lru_cache(maxsize=1)
+def geocoder() -> Geocoder:
+    """This process's geocoder (it holds the one-request-per-second limit)."""
+    return settings.load().geocoder()
 
 
 def directory() -> Optional[Directory]:

@@ -18,7 +18,8 @@ from actions import db
 from actions.nearby import POLICE_WORDS, eva_line, place_text
 from actions.texts import say, t
 from bot import logsafe
-from directory.geocoder import resolve_place
+from directory import languages
+from directory.geocoder import find_place
 from directory.places import Place
 from directory.textnorm import words
 
@@ -35,7 +36,7 @@ def confidence_note(result: dict, lang: Optional[str]) -> str:
 
 def result_line(result: dict, lang: Optional[str]) -> str:
     names = result["names"]
-    name = names.get(lang or "en") or names.get("fr") or names.get("nl") or names.get("en")
+    name = languages.pick(names, lang)
     parts = [name]
     if result["type"] == "training":
         parts.append(result.get("organiser", ""))
@@ -69,7 +70,7 @@ class ActionLookup(Action):
             return []
         named_place = place_text(tracker)
         if set(words(text)) & POLICE_WORDS and named_place:
-            place = await resolve_place(d, named_place, lang)
+            place = await find_place(d, named_place, lang, db.geocoder())
             line = eva_line(d, place, lang) if isinstance(place, Place) else None
             if line:
                 say(dispatcher, line, lang)

@@ -23,7 +23,7 @@ from actions import db
 from actions.texts import distance, say, t
 from bot import logsafe
 from directory.geo import in_belgium
-from directory.geocoder import resolve_place
+from directory.geocoder import find_place
 from directory.places import Place
 from directory.queries import QueryError
 from directory.textnorm import words
@@ -71,8 +71,7 @@ def shared_location(tracker: Tracker) -> Optional[Place]:
     lat, lon = location.get("lat"), location.get("lon")
     if not in_belgium(lat, lon):
         return None
-    names = {"fr": "votre position", "nl": "uw locatie", "en": "your location"}
-    return Place(names.get(tracker.get_slot("language"), names["en"]), float(lat), float(lon), "point",
+    return Place(t("your_location", tracker.get_slot("language")), float(lat), float(lon), "point",
                  "coordinates", None, "browser geolocation", "coordinates")
 
 
@@ -177,7 +176,7 @@ class ActionFindNearby(Action):
                 dispatcher.utter_message(response="utter_ask_place")
                 return [SlotSet("search_kind", kind)]
             try:
-                place = await resolve_place(d, text, lang)
+                place = await find_place(d, text, lang, db.geocoder())
             except Exception as err:  # the geocoder or the database failed: say so, never crash
                 log.error("place resolution failed: %s", logsafe.describe(err))
                 dispatcher.utter_message(response="utter_search_unavailable")

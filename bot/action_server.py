@@ -19,14 +19,12 @@ actions (rasa-sdk's own app) with:
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
-from bot import logsafe
+from bot import logsafe, settings
 from bot.tokens import bearer_ok
 
 log = logging.getLogger("relais.actions")
-DEFAULT_MAX_BODY = 2 * 1024 * 1024
 RECEIVE_TIMEOUT = 10
 
 
@@ -57,12 +55,12 @@ def create_app(token: str, max_body: int):
 
 def main() -> None:
     logsafe.install()
-    token = os.environ.get("RELAIS_ACTIONS_TOKEN", "")
+    cfg = settings.load()
+    token = cfg.actions_token
     if not token:
         raise SystemExit("RELAIS_ACTIONS_TOKEN is not set: start Relais with `python -m bot`")
-    port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 5055
-    host = os.environ.get("SANIC_HOST", "127.0.0.1")
-    max_body = int(os.environ.get("RELAIS_ACTIONS_MAX_BODY", DEFAULT_MAX_BODY))
+    port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else cfg.actions_port
+    host, max_body = cfg.actions_host, cfg.actions_max_body
     from rasa_sdk import utils
 
     utils.configure_colored_logging("INFO")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -26,7 +25,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import logsafe
+from bot import logsafe, settings
 from bot.chat_input import InvalidInput, clean_text, valid_session
 from bot.tokens import bearer_ok
 
@@ -53,7 +52,7 @@ class RelaisInput(InputChannel):
         return "relais"
 
     def __init__(self, token: Optional[str] = None) -> None:
-        self.token = token if token is not None else os.environ.get("RELAIS_RASA_TOKEN", "")
+        self.token = token if token is not None else settings.load().rasa_token
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "RelaisInput":

@@ -76,9 +76,9 @@ def payload_language(text: str) -> str | None:
 
 def page_payloads() -> frozenset[str]:
     """The only intent syntax a message may use: the page's greeting and the bot's buttons."""
-    from nlu.components.langid import LANGUAGES
+    from directory import languages
 
-    greetings = frozenset('/greet{"language":"%s"}' % lang for lang in LANGUAGES)  # bot/static/chat.js
+    greetings = frozenset('/greet{"language":"%s"}' % lang for lang in languages.codes())  # bot/static/chat.js
     return greetings | button_payloads()
 
 

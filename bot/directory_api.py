@@ -22,15 +22,16 @@ from typing import Optional
 from aiohttp import web
 
 from bot import logsafe
+from directory import languages
 from directory.facts import Directory
-from directory.geocoder import resolve_place
+from directory.geocoder import Geocoder, find_place
 from directory.places import Place
 from directory.queries import MAX_K, QueryError, taxonomy_codes
 
 log = logging.getLogger("relais.directory_api")
 DIRECTORY: web.AppKey = web.AppKey("directory", Directory)
+GEOCODER: web.AppKey = web.AppKey("geocoder", Geocoder)
 TYPES = ("service", "pharmacy", "training")
-LANGS = ("fr", "nl", "en")
 MAX_Q = 200
 
 
@@ -99,8 +100,8 @@ def _error(err: BadRequest, started: float) -> web.Response:
     return _json({"error": {"code": err.code, "message": err.message}}, started, 400)
 
 
-async def _place(d: Directory, text: str) -> dict:
-    place = await resolve_place(d, text)
+async def _place(request: web.Request, text: str) -> dict:
+    place = await find_place(request.app[DIRECTORY], text, None, request.app[GEOCODER])
     if not isinstance(place, Place):
         messages = {"empty": "Give a place.", "too_long": "The place is too long.",
                     "outside_brussels": "This place is outside the Brussels region.",
@@ -119,12 +120,12 @@ async def search(request: web.Request) -> web.Response:
         doc_type = _choice(request, "type", TYPES)
         category = _choice(request, "category", taxonomy_codes(d.conn, "category"))
         audience = _choice(request, "audience", taxonomy_codes(d.conn, "audience"))
-        language = _choice(request, "language", LANGS)
+        language = _choice(request, "language", languages.codes())
         municipality = _one(request, "municipality", 60)
         open_now = _flag(request, "open_now")
         limit = _int(request, "limit", 20, 1, 100)
         place_text = _one(request, "place")
-        place = await _place(d, place_text) if place_text else None
+        place = await _place(request, place_text) if place_text else None
         results = d.search(q, doc_types=[doc_type] if doc_type else [], category=category, municipality=municipality,
                            language=language, audience=audience, open_now=open_now,
                            near=(place["lat"], place["lon"]) if place else None, limit=limit)
@@ -147,13 +148,13 @@ async def nearest(request: web.Request) -> web.Response:
             raise BadRequest("invalid_parameter", "Give both `lat` and `lon`, or `place`.")
         if lat is None and not place_text:
             raise BadRequest("missing_parameter", "Give `lat` and `lon`, or `place`.")
-        place = await _place(d, place_text or "") if lat is None else None
+        place = await _place(request, place_text or "") if lat is None else None
         categories = request.query.getall("category", [])
         unknown = set(categories) - taxonomy_codes(d.conn, "category")
         if unknown:
             raise BadRequest("invalid_parameter", f"Unknown categories: {', '.join(sorted(unknown))}.")
         audience = _choice(request, "audience", taxonomy_codes(d.conn, "audience"))
-        language = _choice(request, "language", LANGS)
+        language = _choice(request, "language", languages.codes())
         k = _int(request, "k", 5, 1, MAX_K)
         hits = d.nearest(place["lat"] if place else lat, place["lon"] if place else lon, k, categories=categories,
                          languages=[language] if language else [], audience=audience,
@@ -171,7 +172,7 @@ async def place(request: web.Request) -> web.Response:
         q = _one(request, "q")
         if not q:
             raise BadRequest("missing_parameter", "Give `q`, the place to look up.")
-        found = await _place(request.app[DIRECTORY], q)
+        found = await _place(request, q)
     except BadRequest as err:
         return _error(err, started)
     return _json({"place": found}, started)
@@ -179,10 +180,9 @@ async def place(request: web.Request) -> web.Response:
 
 async def taxonomy(request: web.Request) -> web.Response:
     started = time.perf_counter()
-    rows = request.app[DIRECTORY].conn.execute("select kind, code, label_fr, label_nl, label_en from taxonomy")
     out: dict = {}
-    for kind, code, fr, nl, en in rows:
-        out.setdefault(kind, {})[code] = {"fr": fr, "nl": nl, "en": en}
+    for row in request.app[DIRECTORY].taxonomy():
+        out.setdefault(row["kind"], {})[row["code"]] = row["labels"]
     return _json(out, started)
 
 
@@ -218,7 +218,8 @@ async def needs_directory(request: web.Request, handler):
         return _unavailable()
 
 
-def setup(app: web.Application, db_path: Path) -> None:
+def setup(app: web.Application, db_path: Path, geocoder: Geocoder) -> None:
+    app[GEOCODER] = geocoder
     app.cleanup_ctx.append(_opener(db_path))
     app.middlewares.append(needs_directory)
     app.router.add_get("/api/directory/search", search)

@@ -19,12 +19,6 @@ import yaml
 
 from bot.render import DEFAULT_OUT, variant_language
 
-NOTICE = {
-    "fr": "Le service de conversation ne répond pas pour le moment. Voici les numéros utiles :",
-    "nl": "De chatdienst antwoordt op dit moment niet. Hier zijn de nuttige nummers:",
-    "en": "The chat service is not answering right now. Here are the numbers you may need:",
-}
-
 
 @lru_cache(maxsize=1)
 def _language_model():
@@ -66,9 +60,8 @@ def search_unavailable_messages(lang: Optional[str], path: Path = DEFAULT_OUT) -
 
 def degraded_messages(lang: Optional[str], path: Path = DEFAULT_OUT) -> list[dict]:
     """The messages sent when Rasa is down: a notice, danger numbers, helplines."""
-    lang = lang if lang in NOTICE else "en"
     return [
-        {"text": NOTICE[lang]},
+        {"text": response_text("utter_chat_unavailable", lang, path)},
         {"text": response_text("utter_danger", lang, path)},
         {"text": response_text("utter_helpline", lang, path)},
     ]

@@ -43,11 +43,8 @@ changes below the application, where aiohttp's own code answers:
   open connection is busy with a request, the new one is answered 503 (JSON)
   and closed at once.
 
-| variable                     | default | what                                           |
-|------------------------------|---------|------------------------------------------------|
-| RELAIS_HTTP_HEADER_TIMEOUT   | 10      | seconds to receive a request line and headers  |
-| RELAIS_HTTP_MAX_CONNECTIONS  | 1000    | connections open at once                       |
-| RELAIS_HTTP_KEEPALIVE        | 15      | seconds an idle keep-alive connection is kept  |
+The three limits are settings (bot/settings.py): RELAIS_HTTP_HEADER_TIMEOUT,
+RELAIS_HTTP_MAX_CONNECTIONS and RELAIS_HTTP_KEEPALIVE.
 
 SIGINT and SIGTERM stop the server cleanly (the launcher sends SIGTERM to the
 web server's process group): no new connection, idle connections closed,
@@ -78,7 +75,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 from typing import Any, Optional
 
@@ -93,9 +89,6 @@ from bot.logsafe import describe
 
 log = logging.getLogger("relais.web")
 
-DEFAULT_HEADER_TIMEOUT = 10.0
-DEFAULT_MAX_CONNECTIONS = 1000
-DEFAULT_KEEPALIVE = 15.0
 MAX_HEADER_BYTES = 32768  # a request line and headers (aiohttp's max_headers, which its C parser ignores)
 SHUTDOWN_TIMEOUT = 5.0  # seconds for requests in progress at SIGTERM (the launcher waits 10)
 
@@ -116,31 +109,6 @@ def headers_too_large() -> HeadersTooLarge:
         raise HeadersTooLarge()
     except HeadersTooLarge as exc:
         return exc
-
-
-def _number(name: str, default: float, minimum: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, not {raw!r}") from None
-    if not minimum <= value < float("inf"):  # also refuses nan
-        raise SystemExit(f"{name} must be a number of at least {minimum:g}, not {raw!r}")
-    return value
-
-
-def limits_from_env() -> tuple[float, int, float]:
-    """(header timeout s, max connections, keep-alive s) from RELAIS_HTTP_* (module docstring)."""
-    return (
-        _number("RELAIS_HTTP_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT, 0.1),
-        int(_number("RELAIS_HTTP_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 1)),
-        _number("RELAIS_HTTP_KEEPALIVE", DEFAULT_KEEPALIVE, 0.1),
-    )
-
-
-HEADER_TIMEOUT, MAX_CONNECTIONS, KEEPALIVE = limits_from_env()
 
 
 def _security_headers() -> dict:
@@ -411,10 +379,11 @@ class GuardedRunner(web.AppRunner):
                              **plain._kwargs)
 
 
-async def serve(app: web.Application, host: str, port: int) -> None:
+async def serve(app: web.Application, host: str, port: int, *, header_timeout: float, max_connections: int,
+                keepalive: float) -> None:
     """Serve `app` on host:port until SIGINT or SIGTERM, then stop cleanly."""
-    runner = GuardedRunner(app, header_timeout=HEADER_TIMEOUT, max_connections=MAX_CONNECTIONS,
-                           keepalive_timeout=KEEPALIVE, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    runner = GuardedRunner(app, header_timeout=header_timeout, max_connections=max_connections,
+                           keepalive_timeout=keepalive, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -429,6 +398,8 @@ async def serve(app: web.Application, host: str, port: int) -> None:
         await runner.cleanup()
 
 
-def run(app: web.Application, host: str, port: int) -> None:
+def run(app: web.Application, host: str, port: int, *, header_timeout: float, max_connections: int,
+        keepalive: float) -> None:
     """`web.run_app(app, host=host, port=port, access_log=None, print=None)`, guarded."""
-    asyncio.run(serve(app, host, port))
+    asyncio.run(serve(app, host, port, header_timeout=header_timeout, max_connections=max_connections,
+                      keepalive=keepalive))

@@ -34,7 +34,7 @@ from typing import Optional
 from aiohttp import ClientSession, ClientTimeout
 
 from bot import settings as settings_mod
-from bot.settings import ROOT, Settings
+from bot.settings import ROOT, Settings, child_env, environment, set_default
 from bot.tokens import new_token
 
 MAX_RESTARTS = 3
@@ -44,19 +44,11 @@ READY_TIMEOUT = {"actions": 60.0, "rasa": 180.0, "web": 30.0}
 # Rasa's Sanic server reads these: a request body of at most 64 KiB (a chat
 # turn is under 16 KiB), received within 10 s. The action server sets its own.
 RASA_SANIC_LIMITS = {"SANIC_REQUEST_MAX_SIZE": "65536", "SANIC_REQUEST_TIMEOUT": "10"}
-QUIET_ENV = {
-    "RASA_TELEMETRY_ENABLED": "false",
-    "PYTHONWARNINGS": "ignore",
-    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-    "PYTHONDONTWRITEBYTECODE": "1",
-}
 
 
-def restart_delay(deaths: int) -> float:
+def restart_delay(base: float, deaths: int) -> float:
     """Seconds before restarting a child that died `deaths` times lately:
-    RELAIS_RESTART_DELAY (default 2), doubling, at most 10 or that base."""
-    base = float(os.environ.get("RELAIS_RESTART_DELAY", "2"))
+    `base` (RELAIS_RESTART_DELAY), doubling, at most 10 or that base."""
     return min(base * 2 ** (deaths - 1), max(base, 10.0))
 
 
@@ -121,12 +113,12 @@ class Child:
 
 
 def children(cfg: Settings) -> list:
-    env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(ROOT), "RELAIS_RASA_TOKEN": cfg.rasa_token,
-           "RELAIS_ACTION_URL": f"{cfg.actions_url}/webhook", "RELAIS_DB": str(cfg.db_path)}
+    env = {**environment(), **child_env(), "PYTHONPATH": str(ROOT), "RELAIS_RASA_TOKEN": cfg.rasa_token,
+           "RELAIS_ACTION_URL": f"{cfg.actions_url}/webhook", "RELAIS_DB": str(cfg.db)}
     return [
         Child("actions", [sys.executable, "-m", "bot.action_server", "--port", str(cfg.actions_port)],
-              f"{cfg.actions_url}/health", {**env, "SANIC_HOST": cfg.actions_host}),
-        Child("rasa", [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(cfg.model_path), "--enable-api",
+              f"{cfg.actions_url}/health", env),
+        Child("rasa", [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(cfg.model), "--enable-api",
                        "--interface", cfg.rasa_host, "--port", str(cfg.rasa_port),
                        "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
               f"{cfg.rasa_url}/status?token={cfg.rasa_token}", {**env, **RASA_SANIC_LIMITS}),
@@ -139,16 +131,16 @@ def prepare(cfg: Settings) -> None:
     """Directory database current (rebuilt from seed if needed), model present."""
     from directory.build import build, db_state
 
-    state = db_state(cfg.db_path)
+    state = db_state(cfg.db)
     if state != "current":
-        say(f"directory database {cfg.db_path} is {state}: rebuilding it from the seed files")
+        say(f"directory database {cfg.db} is {state}: rebuilding it from the seed files")
         try:
-            build(cfg.db_path)
+            build(cfg.db)
         except Exception as err:
-            raise SystemExit(f"[relais] could not rebuild the directory database {cfg.db_path}: {err}") from None
+            raise SystemExit(f"[relais] could not rebuild the directory database {cfg.db}: {err}") from None
         say("directory database rebuilt")
-    if not cfg.model_path.exists():
-        raise SystemExit(f"[relais] no trained model at {cfg.model_path}: run `make run` (it trains one)")
+    if not cfg.model.exists():
+        raise SystemExit(f"[relais] no trained model at {cfg.model}: run `make run` (it trains one)")
 
 
 async def wait_ready(http: ClientSession, child: Child) -> None:
@@ -206,7 +198,7 @@ class Supervisor:
                     say(f"{child.name} died {len(child.deaths)} times in {RESTART_WINDOW:.0f} s: stopping Relais")
                     return 1
                 say(f"restarting {child.name} ({len(child.deaths)}/{MAX_RESTARTS})")
-                await asyncio.sleep(restart_delay(len(child.deaths)))
+                await asyncio.sleep(restart_delay(self.cfg.restart_delay, len(child.deaths)))
                 try:
                     await child.start()
                     await wait_ready(http, child)
@@ -241,8 +233,8 @@ class Supervisor:
 
 
 def main() -> int:
-    os.environ.setdefault("RELAIS_RASA_TOKEN", new_token())
-    os.environ.setdefault("RELAIS_ACTIONS_TOKEN", new_token())
+    set_default("RELAIS_RASA_TOKEN", new_token())
+    set_default("RELAIS_ACTIONS_TOKEN", new_token())
     cfg = settings_mod.load()
     prepare(cfg)
     return asyncio.run(Supervisor(cfg).run())

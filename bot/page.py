@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -19,11 +18,11 @@ from pathlib import Path
 import yaml
 
 from bot.render import fill
+from directory import languages
 from directory.facts import Directory
 
 TEXTS = Path(__file__).with_name("page_texts.yml")
 TEMPLATE = Path(__file__).with_name("static") / "index.html"
-DEFAULT_LANG = "fr"
 MARKER = re.compile(r"\{\{t:(\w+)\}\}")
 
 
@@ -40,26 +39,18 @@ def phone_strings(directory: Directory) -> list[str]:
     return sorted(directory.display_phones(), key=len, reverse=True)
 
 
-DEFAULT_EXIT_URL = "https://www.meteo.be/"
-
-
-def exit_url() -> str:
-    """Where quick exit goes (RELAIS_EXIT_URL): a neutral site; only http(s) or about:blank."""
-    url = os.environ.get("RELAIS_EXIT_URL", "").strip() or DEFAULT_EXIT_URL
-    return url if url.startswith(("https://", "http://", "about:blank")) else DEFAULT_EXIT_URL
-
-
 @lru_cache(maxsize=2)
-def render_page(db_path: Path) -> str:
+def render_page(db_path: Path, exit_url: str) -> str:
+    """The chat page, with quick exit going to `exit_url` (RELAIS_EXIT_URL)."""
     directory = Directory(db_path)
     try:
         texts = page_texts(directory)
         phones = phone_strings(directory)
     finally:
         directory.close()
-    data = json.dumps({"default": DEFAULT_LANG, "texts": texts, "phones": phones, "exit": exit_url()},
+    data = json.dumps({"default": languages.default(), "texts": texts, "phones": phones, "exit": exit_url},
                       ensure_ascii=False)
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     page = TEMPLATE.read_text(encoding="utf-8")
-    page = MARKER.sub(lambda m: html.escape(texts[DEFAULT_LANG][m.group(1)]), page)
+    page = MARKER.sub(lambda m: html.escape(texts[languages.default()][m.group(1)]), page)
     return page.replace("<!--I18N-->", f'<script type="application/json" id="i18n">{data}</script>')

@@ -21,10 +21,9 @@ error with the same status.
 
 from __future__ import annotations
 
-import os
 import sys
 
-from bot import logsafe
+from bot import logsafe, settings
 
 
 def cache_action_response_validator() -> None:
@@ -74,7 +73,7 @@ def private_error_answers() -> None:
 
 
 def main() -> None:
-    token = os.environ.get("RELAIS_RASA_TOKEN", "")
+    token = settings.load().rasa_token
     if not token:
         raise SystemExit("RELAIS_RASA_TOKEN is not set: start Relais with `python -m bot`")
     sys.argv = ["rasa", *sys.argv[1:], "--auth-token", token]

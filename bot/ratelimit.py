@@ -5,8 +5,8 @@ route group: `chat` (POST /api/chat) and `directory` (GET /api/directory/...).
 A bucket holds `burst` requests and refills at `rate` per minute; a request
 that finds it empty gets HTTP 429 with a JSON error and `Retry-After`.
 
-Limits come from RELAIS_RATE_CHAT and RELAIS_RATE_DIRECTORY as
-"PER_MINUTE/BURST" (defaults 30/10 and 240/60: a person typing never meets
+Limits come from RELAIS_RATE_CHAT and RELAIS_RATE_DIRECTORY (bot/settings.py)
+as "PER_MINUTE/BURST" (defaults 30/10 and 240/60: a person typing never meets
 them, a script does) or "off". The table of buckets is bounded
 (MAX_CLIENTS, idle buckets dropped first), so a flood of addresses cannot grow
 memory. Behind a reverse proxy every user has the proxy's address: set the
@@ -16,14 +16,12 @@ proxy's own limit, or `off` here.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional
 
 MAX_CLIENTS = 20000
-DEFAULTS = {"chat": "30/10", "directory": "240/60"}
 
 
 @dataclass(frozen=True)
@@ -42,15 +40,6 @@ def parse_limit(raw: str) -> Optional[Limit]:
     if not (limit.per_minute > 0 and limit.burst >= 1 and math.isfinite(limit.per_minute)):
         raise ValueError(f"not a rate limit: {raw!r}")
     return limit
-
-
-def limit_from_env(group: str) -> Optional[Limit]:
-    name = f"RELAIS_RATE_{group.upper()}"
-    raw = os.environ.get(name, "").strip() or DEFAULTS[group]
-    try:
-        return parse_limit(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must look like 30/10 (per minute/burst) or off, not {raw!r}") from None
 
 
 class RateLimiter:

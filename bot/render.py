@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from directory import languages
 from directory.build import DEFAULT_DB
 from directory.facts import Directory
 
@@ -41,7 +42,7 @@ def variant_language(variant: dict) -> str:
     for condition in variant.get("condition") or []:
         if condition.get("type") == "slot" and condition.get("name") == "language":
             return str(condition.get("value"))
-    return "en"
+    return languages.unknown()
 
 
 def fill(text: str, lang: str, directory: Directory, where: str) -> str:
@@ -104,8 +105,9 @@ def with_language_marks(variants: list) -> list:
     """
     conditioned = [v for v in variants if v.get("condition")]
     defaults = [v for v in variants if not v.get("condition")]
-    if defaults and "en" not in {variant_language(v) for v in conditioned}:
-        conditioned.append({**defaults[0], "condition": [{"type": "slot", "name": "language", "value": "en"}]})
+    if defaults and languages.unknown() not in {variant_language(v) for v in conditioned}:
+        conditioned.append({**defaults[0],
+                            "condition": [{"type": "slot", "name": "language", "value": languages.unknown()}]})
     marked = [{**v, "custom": {LANG_MARK: {"lang": variant_language(v)}}} for v in conditioned]
     return marked + defaults
 

@@ -3,10 +3,10 @@
 Rasa's `InMemoryTrackerStore` keeps every conversation until the server
 stops. Relais must not become a record of who said what, so this store drops
 a conversation once it has been idle for `RELAIS_CONVERSATION_TTL` seconds
-(default 1800, the session expiry of the domain) and caps the number kept at
-`RELAIS_MAX_CONVERSATIONS` (default 10000, oldest dropped first). A
-conversation keeps its last `RELAIS_MAX_EVENTS` events (default 400, about
-80 exchanges; Rasa's `max_event_history`), so a very long conversation cannot
+(the session expiry of the domain) and caps the number kept at
+`RELAIS_MAX_CONVERSATIONS` (oldest dropped first). A conversation keeps its
+last `RELAIS_MAX_EVENTS` events (about 80 exchanges at the default; Rasa's
+`max_event_history`); all three are in bot/settings.py, so a very long conversation cannot
 grow memory or slow every reply. The language is carried by each message, so
 trimming old events does not lose it. Nothing is written to disk. Configured
 in `bot/endpoints.yml`.
@@ -14,7 +14,6 @@ in `bot/endpoints.yml`.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import OrderedDict
 from typing import Any, Dict, Iterable, Optional, Text
@@ -24,9 +23,7 @@ from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-DEFAULT_TTL = 1800.0
-DEFAULT_MAX = 10000
-DEFAULT_MAX_EVENTS = 400
+from bot import settings
 
 
 class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
@@ -42,12 +39,10 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
     ) -> None:
         kwargs.pop("host", None)
         super().__init__(domain, event_broker, **kwargs)
-        self.ttl = float(ttl if ttl is not None else os.environ.get("RELAIS_CONVERSATION_TTL", DEFAULT_TTL))
-        self.max_conversations = int(
-            max_conversations if max_conversations is not None
-            else os.environ.get("RELAIS_MAX_CONVERSATIONS", DEFAULT_MAX)
-        )
-        self.max_events = int(os.environ.get("RELAIS_MAX_EVENTS", DEFAULT_MAX_EVENTS))
+        cfg = settings.load()
+        self.ttl = float(ttl if ttl is not None else cfg.conversation_ttl)
+        self.max_conversations = int(max_conversations if max_conversations is not None else cfg.max_conversations)
+        self.max_events = cfg.max_events
         self.max_event_history = self.max_events
         self.store: "OrderedDict[Text, Text]" = OrderedDict()
         self._touched: Dict[Text, float] = {}

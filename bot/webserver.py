@@ -37,8 +37,10 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from bot import fallback, logsafe
 from bot import settings as settings_mod
 from bot.chat_input import InvalidInput, clean_text, valid_session
-from bot.ratelimit import RateLimiter, limit_from_env
+from bot.ratelimit import RateLimiter
+from bot.render import LANG_MARK
 from bot.settings import Settings
+from directory import languages
 
 log = logging.getLogger("relais.web")
 
@@ -46,7 +48,6 @@ STATIC = Path(__file__).with_name("static")
 STATIC_NAME = re.compile(r"[a-z0-9_-]{1,40}\.(css|js|png|svg|ico|woff2)")
 MAX_BODY = 16 * 1024  # bytes; a chat message is at most chat_input.MAX_MESSAGE characters
 BODY_TIMEOUT = 10.0  # seconds to receive a whole chat body
-LANGS = ("fr", "nl", "en")
 RASA_CHANNEL = "/webhooks/relais/webhook"  # bot/channel.py
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -174,8 +175,8 @@ def parse_chat(body: dict) -> dict:
     except InvalidInput as err:
         raise ApiError(err.status, err.code, err.message) from None
     lang = body.get("lang")
-    if lang is not None and lang not in LANGS:
-        raise ApiError(400, "invalid_lang", "`lang` must be one of fr, nl, en.")
+    if lang is not None and languages.known(lang) is None:
+        raise ApiError(400, "invalid_lang", f"`lang` must be one of {', '.join(languages.codes())}.")
     location = body.get("location")
     if location is not None:
         location = parse_location(location)
@@ -222,10 +223,9 @@ def page_messages(rasa_messages: list) -> tuple[list, Optional[str]]:
             continue
         page = to_page_message(message)
         custom = page.get("custom")
-        if isinstance(custom, dict) and isinstance(custom.get("relais"), dict):
-            mark = custom["relais"].get("lang")
-            lang = mark if mark in LANGS else lang
-            custom = {k: v for k, v in custom.items() if k != "relais"}
+        if isinstance(custom, dict) and isinstance(custom.get(LANG_MARK), dict):
+            lang = languages.known(custom[LANG_MARK].get("lang")) or lang
+            custom = {k: v for k, v in custom.items() if k != LANG_MARK}
             if custom:
                 page["custom"] = custom
             else:
@@ -267,7 +267,7 @@ async def conversation_language(app: web.Application, session: str) -> Optional[
             if resp.status != 200:
                 return None
             lang = ((await resp.json()).get("slots") or {}).get("language")
-            return lang if lang in LANGS else None
+            return languages.known(lang)
     except (OSError, asyncio.TimeoutError, ValueError, AttributeError, ClientError):
         return None
 
@@ -319,7 +319,7 @@ async def health(request: web.Request) -> web.Response:
         probe(request.app, f"{cfg.rasa_url}/status", {"token": cfg.rasa_token}),
         probe(request.app, f"{cfg.actions_url}/health"),
     )
-    parts = {"web": "ok", "rasa": rasa, "actions": actions, "directory": directory_state(cfg.db_path)}
+    parts = {"web": "ok", "rasa": rasa, "actions": actions, "directory": directory_state(cfg.db)}
     healthy = all(v == "ok" for v in parts.values())
     return web.json_response({"status": "ok" if healthy else "degraded", "parts": parts},
                              status=200 if healthy else 503)
@@ -328,7 +328,8 @@ async def health(request: web.Request) -> web.Response:
 async def index(request: web.Request) -> web.Response:
     from bot.page import render_page
 
-    return web.Response(text=render_page(request.app[SETTINGS].db_path), content_type="text/html",
+    cfg = request.app[SETTINGS]
+    return web.Response(text=render_page(cfg.db, cfg.exit_url), content_type="text/html",
                         headers={"Cache-Control": "no-store"})
 
 
@@ -353,8 +354,8 @@ async def _client(app: web.Application):
 
 def create_app(cfg: Optional[Settings] = None) -> web.Application:
     app = web.Application(middlewares=[errors_and_headers, rate_limit], client_max_size=MAX_BODY)
-    app[SETTINGS] = cfg or settings_mod.load()
-    app[LIMITERS] = {group: RateLimiter(limit_from_env(group)) for group in ("chat", "directory")}
+    cfg = app[SETTINGS] = cfg or settings_mod.load()
+    app[LIMITERS] = {"chat": RateLimiter(cfg.rate_chat), "directory": RateLimiter(cfg.rate_directory)}
     app.cleanup_ctx.append(_client)
     app.router.add_get("/", index)
     app.router.add_get("/staff", staff)
@@ -364,7 +365,7 @@ def create_app(cfg: Optional[Settings] = None) -> web.Application:
     app.router.add_get("/static/{name}", static_file)
     from bot import directory_api
 
-    directory_api.setup(app, app[SETTINGS].db_path)
+    directory_api.setup(app, cfg.db, cfg.geocoder())
     return app
 
 
@@ -373,7 +374,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     cfg = settings_mod.load()
     from bot import http_guard  # aiohttp's run_app, with JSON protocol errors and slow-client limits
-    http_guard.run(create_app(cfg), host=cfg.web_host, port=cfg.web_port)
+    http_guard.run(create_app(cfg), host=cfg.web_host, port=cfg.web_port, header_timeout=cfg.http_header_timeout,
+                   max_connections=cfg.http_max_connections, keepalive=cfg.http_keepalive)
 
 
 if __name__ == "__main__":

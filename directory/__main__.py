@@ -19,6 +19,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from directory import languages
 from directory.build import DEFAULT_DB, SEED, build, is_current
 from directory.places import NotFound
 
@@ -30,9 +31,10 @@ def _print_json(value) -> None:
 def _place_or_point(args, directory) -> tuple:
     if args.lat is not None and args.lon is not None:
         return args.lat, args.lon, f"{args.lat}, {args.lon}"
-    from directory.geocoder import resolve_place
+    from bot import settings
+    from directory.geocoder import find_place
 
-    place = asyncio.run(resolve_place(directory, args.place or ""))
+    place = asyncio.run(find_place(directory, args.place or "", None, settings.load().geocoder()))
     if isinstance(place, NotFound):
         raise SystemExit(f"unknown place {args.place!r} ({place.reason})")
     return place.lat, place.lon, f"{place.name} ({place.precision}, {place.matched})"
@@ -122,16 +124,17 @@ def main(argv: list[str] | None = None) -> int:
                 _print_json(results)
                 return 0
             for r in results:
-                name = r["names"].get("fr") or r["names"].get("nl") or r["names"].get("en")
+                name = languages.pick(r["names"], languages.default())
                 extra = f"tel {r['phone']}" if r.get("phone") else (r.get("address") or r.get("organiser") or "")
                 print(f"[{r['type']}] {name} — {extra} (confidence: {r['confidence']}, checked {r['checked']})")
             if not results:
                 print("nothing found")
             return 0
         if args.command == "place":
-            from directory.geocoder import resolve_place
+            from bot import settings
+            from directory.geocoder import find_place
 
-            place = asyncio.run(resolve_place(directory, args.text))
+            place = asyncio.run(find_place(directory, args.text, None, settings.load().geocoder()))
             _print_json(place.__dict__)
             return 0 if hasattr(place, "lat") else 1
         if args.command == "service":

@@ -22,14 +22,13 @@ from typing import Iterable, Optional
 import sqlite_utils
 import yaml
 
-from directory import geo, schema
+from directory import geo, languages, schema
 from directory.hours import slots_from_entry
 from directory.places import KIND_RANK, Gazetteer, street_of
 from directory.textnorm import fold
 
 SEED = Path(__file__).with_name("seed")
 DEFAULT_DB = Path(__file__).with_name("relais.db")
-LANGS = ("fr", "nl", "en")
 SHELTER_CATEGORIES = ("shelter", "refuge")
 
 
@@ -38,9 +37,9 @@ class ConfidentialLocationError(ValueError):
 
 
 def seed_digest(seed: Path = SEED) -> str:
-    """A digest of every seed file, recorded in the database's `meta` table."""
+    """A digest of every seed file and the language registry (its columns), recorded in `meta`."""
     digest = hashlib.sha256()
-    for path in sorted(seed.glob("*")):
+    for path in [*sorted(seed.glob("*")), languages.REGISTRY]:
         if path.is_file():
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
@@ -102,7 +101,8 @@ class Builder:
         table = self.taxonomy[{"category": "categories", "audience": "audiences", "topic": "topics"}[kind]]
         keywords = self.taxonomy.get("keywords", {})
         codes = list(codes)
-        return " ".join([*(table[c][lang] for c in codes if c in table for lang in LANGS),
+        langs = languages.codes()
+        return " ".join([*(table[c][lang] for c in codes if c in table for lang in langs if lang in table[c]),
                          *(keywords.get(c, "") for c in codes)])
 
     def run(self) -> None:
@@ -121,7 +121,8 @@ class Builder:
         self.db.conn.commit()
 
     def taxonomy_table(self) -> None:
-        rows = [{"code": code, "kind": kind, **{f"label_{lang}": labels[lang] for lang in LANGS}}
+        langs = languages.codes()
+        rows = [{"code": code, "kind": kind, **{f"label_{lang}": languages.pick(labels, lang) for lang in langs}}
                 for kind, key in (("category", "categories"), ("audience", "audiences"), ("topic", "topics"))
                 for code, labels in self.taxonomy[key].items()]
         self.db.table("taxonomy").insert_all(rows)
@@ -137,7 +138,7 @@ class Builder:
         for row in rows:
             cls = classification[row["id"]]
             services.append({
-                "id": row["id"], "name_fr": row["name_fr"], "name_nl": row["name_nl"], "name_en": row["name_en"],
+                "id": row["id"], **{f"name_{lang}": row.get(f"name_{lang}") for lang in languages.codes()},
                 "category_source": row["category"], "categories": json.dumps(cls["categories"]),
                 "audiences": json.dumps(cls.get("audiences", [])), "topics": json.dumps(cls.get("topics", [])),
                 "languages": json.dumps(cls.get("languages", [])), "phone": row["phone"],
@@ -177,7 +178,7 @@ class Builder:
             " ".join([zone["name_fr"], zone["name_nl"], zone["municipalities"].replace(";", " "), "zone", zone["code"]])
             if zone else "",
         ])
-        name = " ".join(dict.fromkeys(filter(None, (service["name_fr"], service["name_nl"], service["name_en"]))))
+        name = " ".join(dict.fromkeys(filter(None, (service[f"name_{lang}"] for lang in languages.codes()))))
         short = self.taxonomy["classification"][service["id"]].get("short", "")
         self.db.table("search_index").insert({"doc_type": "service", "doc_id": service["id"], "short": short,
                                         "name": name, "body": body})
@@ -340,13 +341,16 @@ class Builder:
     def trainings(self) -> None:
         data = _yaml(self.seed / "trainings.yml")
         checked = str(data["checked"])
+        langs = languages.codes()
         rows = []
         for t in data["trainings"]:
             rows.append({
-                "id": t["id"], **{f"title_{lang}": t["title"][lang] for lang in LANGS}, "organiser": t["organiser"],
+                "id": t["id"], **{f"title_{lang}": languages.pick(t["title"], lang) for lang in langs},
+                "organiser": t["organiser"],
                 "organiser_id": t.get("organiser_id") or None, "audiences": json.dumps(t["audiences"]),
                 "topics": json.dumps(t["topics"]), "languages": json.dumps(t["languages"]),
-                **{f"format_{lang}": (t.get("format") or {}).get(lang, "") for lang in LANGS}, "url": t.get("url", ""),
+                **{f"format_{lang}": (t.get("format") or {}).get(lang, "") for lang in langs},
+                "url": t.get("url", ""),
                 "venue_lat": None, "venue_lon": None, "source": t["source"], "confidence": t["confidence"],
                 "checked": checked})
             body = " ".join([t["organiser"], self.labels("audience", t["audiences"]), self.labels("topic", t["topics"]),

@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from directory import queries
+from directory import languages, queries
 from directory.build import DEFAULT_DB
 from directory.places import Gazetteer, Result
-
-LANGUAGES = ("fr", "nl", "en")
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ class Directory:
                 "select field, lang, text from service_texts where service_id = ?", (service_id,))
         }
         return Service(
-            id=row["id"], names={lang: row[f"name_{lang}"] for lang in LANGUAGES}, categories=row["categories"],
+            id=row["id"], names={lang: row[f"name_{lang}"] for lang in languages.codes()}, categories=row["categories"],
             phone=row["phone"], phone_note=row["phone_note"], confidence=row["confidence"], checked=row["checked"],
             source_urls=row["source_urls"], police_zone=row["police_zone"], texts=texts,
         )
@@ -72,6 +70,20 @@ class Directory:
     def context(self, context_id: str, lang: str) -> Optional[str]:
         row = self.conn.execute("select text from context where id = ? and lang = ?", (context_id, lang)).fetchone()
         return row[0] if row else None
+
+    def place_keys(self, kinds: tuple[str, ...]) -> list[str]:
+        """The folded names (gazetteer keys) of the places of these kinds, for matching in messages."""
+        rows = self.conn.execute(
+            f"select distinct n.key from place_names n join places p on p.id = n.place_id "
+            f"where p.kind in ({','.join('?' * len(kinds))})", kinds)
+        return [row[0] for row in rows]
+
+    def taxonomy(self) -> list[dict]:
+        """Every taxonomy code with its labels: `{"kind", "code", "labels": {lang: label}}`."""
+        rows = self.conn.execute("select * from taxonomy")
+        langs = languages.codes()
+        return [{"kind": r["kind"], "code": r["code"], "labels": {lang: r[f"label_{lang}"] for lang in langs}}
+                for r in rows]
 
     def display_phones(self) -> set[str]:
         """Every dialable number in the directory, as written ("0800 30 030")."""

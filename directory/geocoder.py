@@ -1,27 +1,29 @@
 """Network geocoding for what the offline gazetteer cannot resolve.
 
 geopy's Nominatim client, asynchronous through geopy's aiohttp adapter:
-- the server comes from RELAIS_GEOCODER_URL (default: the public
-  https://nominatim.openstreetmap.org; a deployment can point at its own
-  instance; "off" disables network geocoding);
-- an identifying user agent (RELAIS_GEOCODER_USER_AGENT), at most one
-  request per second for the whole process (geopy's AsyncRateLimiter),
-  results limited to the Brussels region (viewbox, bounded, country "be");
+- the server is given by the caller (the app's RELAIS_GEOCODER_URL: the
+  public https://nominatim.openstreetmap.org or a deployment's own instance;
+  "off" disables network geocoding);
+- an identifying user agent, at most one request per second for the whole
+  process (geopy's AsyncRateLimiter), results limited to the Brussels region
+  (viewbox, bounded, country "be");
 - every answer, found or not, is cached in SQLite (in memory by default, so
-  no place a user typed is written to disk; RELAIS_GEOCODE_CACHE=path keeps
-  it in a file). An in-memory entry lives no longer than a conversation
-  (RELAIS_CONVERSATION_TTL, default 1800 s), so a typed address does not
-  outlive the conversation that typed it; a file cache keeps found places
-  30 days and misses an hour;
-- a hard deadline (RELAIS_GEOCODER_DEADLINE, default 2 s): with no network or
-  a slow server the answer is "unknown place", never a hang.
+  no place a user typed is written to disk; a path keeps it in a file). An
+  in-memory entry lives `memory_ttl` seconds (the app gives the conversation
+  lifetime), so a typed address does not outlive the conversation that typed
+  it; a file cache keeps found places 30 days and misses an hour;
+- a hard deadline (2 s by default): with no network or a slow server the
+  answer is "unknown place", never a hang.
+
+`find_place` is the whole chain: the gazetteer (`Directory.resolve_place`),
+then this geocoder for what the gazetteer does not know. The app builds its
+geocoder from its settings (`bot.settings.Settings.geocoder()`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sqlite3
 import time
 from typing import Optional
@@ -38,8 +40,7 @@ from directory.textnorm import fold
 
 log = logging.getLogger("relais.geocoder")
 
-DEFAULT_URL = "https://nominatim.openstreetmap.org"
-DEFAULT_USER_AGENT = "Relais/0.1 (Brussels referral chatbot for victims of violence; self-hosted)"
+DEFAULT_USER_AGENT = "Relais-directory/0.1 (library default: give your own)"
 FOUND_TTL = 30 * 24 * 3600.0
 MISS_TTL = 3600.0
 VIEWBOX = [(geo.BRUSSELS_BBOX[0], geo.BRUSSELS_BBOX[1]), (geo.BRUSSELS_BBOX[2], geo.BRUSSELS_BBOX[3])]
@@ -48,19 +49,22 @@ VIEWBOX = [(geo.BRUSSELS_BBOX[0], geo.BRUSSELS_BBOX[1]), (geo.BRUSSELS_BBOX[2], 
 class Geocoder:
     """Nominatim behind a rate limiter, a cache and a deadline."""
 
-    def __init__(self, url: Optional[str] = None, user_agent: Optional[str] = None, deadline: Optional[float] = None,
-                 min_delay: float = 1.0, cache_path: Optional[str] = None):
-        url = (url if url is not None else os.environ.get("RELAIS_GEOCODER_URL", DEFAULT_URL)).strip()
+    def __init__(self, url: str, *, user_agent: str = DEFAULT_USER_AGENT, deadline: float = 2.0,
+                 min_delay: float = 1.0, cache_path: str = ":memory:", memory_ttl: float = MISS_TTL):
+        """A geocoder asking the Nominatim server at `url` ("off": none).
+
+        >>> Geocoder("off").enabled
+        False
+        """
+        url = url.strip()
         self.enabled = url.lower() not in ("", "off", "none")
         parts = urlsplit(url if "://" in url else f"https://{url}")
         self.scheme, self.domain = parts.scheme or "https", parts.netloc + parts.path.rstrip("/")
-        self.user_agent = user_agent or os.environ.get("RELAIS_GEOCODER_USER_AGENT", DEFAULT_USER_AGENT)
-        self.deadline = float(deadline if deadline is not None else os.environ.get("RELAIS_GEOCODER_DEADLINE", 2.0))
-        cache_path = cache_path or os.environ.get("RELAIS_GEOCODE_CACHE", ":memory:")
+        self.user_agent = user_agent
+        self.deadline = float(deadline)
         in_memory = cache_path == ":memory:"
-        conversation_ttl = float(os.environ.get("RELAIS_CONVERSATION_TTL", 1800))
-        self.found_ttl = conversation_ttl if in_memory else FOUND_TTL
-        self.miss_ttl = conversation_ttl if in_memory else MISS_TTL
+        self.found_ttl = memory_ttl if in_memory else FOUND_TTL
+        self.miss_ttl = memory_ttl if in_memory else MISS_TTL
         self.cache = sqlite3.connect(cache_path, check_same_thread=False)
         self.cache.execute("create table if not exists geocode_cache (key text primary key, lat real, lon real, "
                            "name text, found integer not null, created real not null)")
@@ -121,19 +125,8 @@ class Geocoder:
                      f"geocoder {self.domain} (© OpenStreetMap contributors, ODbL)", "geocoder")
 
 
-_default: Optional[Geocoder] = None
-
-
-def default_geocoder() -> Geocoder:
-    global _default
-    if _default is None:
-        _default = Geocoder()
-    return _default
-
-
-async def resolve_place(directory, text: str, lang: Optional[str] = None,
-                        geocoder: Optional[Geocoder] = None) -> Result:
-    """Gazetteer first, then the geocoder for what the gazetteer does not know.
+async def find_place(directory, text: str, lang: Optional[str], geocoder: Optional[Geocoder]) -> Result:
+    """Gazetteer first, then `geocoder` (if any) for what the gazetteer does not know.
 
     An address with a house number on a known street asks the geocoder for
     the precise point, and keeps the street's point when it gets none.
@@ -141,9 +134,9 @@ async def resolve_place(directory, text: str, lang: Optional[str] = None,
     place = directory.resolve_place(text)
     wants_geocoder = (isinstance(place, NotFound) and place.reason == "unknown") or \
         (isinstance(place, Place) and place.matched == "street_of_address")
-    if not wants_geocoder:
+    if not wants_geocoder or geocoder is None:
         return place
-    found = await (geocoder or default_geocoder()).geocode(text, lang)
+    found = await geocoder.geocode(text, lang)
     if found is None:
         return place
     return Place(**{**found.__dict__, "municipality_nis": directory.gazetteer.municipality_at(found.lat, found.lon)})

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Iterable, Optional, Sequence
 
-from directory import geo
+from directory import geo, languages
 from directory.hours import is_open
 from directory.textnorm import fold, words
 
@@ -22,7 +22,6 @@ MAX_RADIUS_M = 60_000
 START_RADIUS_M = 400
 MAX_SEARCH_TOKENS = 12
 MAX_SEARCH_TEXT = 500
-LANGS = ("fr", "nl", "en")
 
 
 class QueryError(ValueError):
@@ -268,6 +267,7 @@ def _row(conn: sqlite3.Connection, sql: str, *args) -> Optional[dict]:
 
 
 def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optional[datetime]) -> Optional[dict]:
+    langs = languages.codes()
     if doc_type == "service":
         s = _row(conn, "select * from services where id = ?", doc_id)
         if s is None:
@@ -278,12 +278,12 @@ def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optiona
         texts = {(f, lang): t for f, lang, t in conn.execute(
             "select field, lang, text from service_texts where service_id = ?", (doc_id,))}
         return {
-            "type": "service", "id": doc_id, "names": {lang: s[f"name_{lang}"] for lang in LANGS},
+            "type": "service", "id": doc_id, "names": {lang: s[f"name_{lang}"] for lang in langs},
             "categories": json.loads(s["categories"]), "audiences": json.loads(s["audiences"]),
             "topics": json.loads(s["topics"]), "languages": json.loads(s["languages"]),
             "phone": s["phone"], "phone_note": s["phone_note"], "chat_or_online": s["chat_or_online"],
-            "hours_source": s["hours_source"], "hours": {lang: texts.get(("hours", lang)) for lang in LANGS},
-            "what": {lang: texts.get(("what", lang)) for lang in LANGS}, "open_now": is_open(facts["slots"], when),
+            "hours_source": s["hours_source"], "hours": {lang: texts.get(("hours", lang)) for lang in langs},
+            "what": {lang: texts.get(("what", lang)) for lang in langs}, "open_now": is_open(facts["slots"], when),
             "address": s["address"], "scope": s["scope"], "police_zone": s["police_zone"],
             "municipality": loc[2] if loc else None, "postcode": loc[3] if loc else None,
             "lat": loc[0] if loc else None, "lon": loc[1] if loc else None,
@@ -294,7 +294,7 @@ def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optiona
                            "l.source, l.checked from locations l where l.ref = ?", (doc_id,)).fetchone()
         if row is None:
             return None
-        return {"type": "pharmacy", "id": row[0], "names": {lang: row[1] for lang in LANGS}, "categories": ["pharmacy"],
+        return {"type": "pharmacy", "id": row[0], "names": {lang: row[1] for lang in langs}, "categories": ["pharmacy"],
                 "address": row[2], "postcode": row[3], "municipality": row[4], "lat": row[5], "lon": row[6],
                 "status": row[7], "phone": "", "open_now": None, "confidence": "confirmed", "checked": row[9],
                 "source": row[8]}
@@ -302,10 +302,10 @@ def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optiona
         t = _row(conn, "select * from trainings where id = ?", doc_id)
         if t is None:
             return None
-        return {"type": "training", "id": doc_id, "names": {lang: t[f"title_{lang}"] for lang in LANGS},
+        return {"type": "training", "id": doc_id, "names": {lang: t[f"title_{lang}"] for lang in langs},
                 "categories": ["training_organiser"], "organiser": t["organiser"],
                 "organiser_id": t["organiser_id"], "audiences": json.loads(t["audiences"]),
                 "topics": json.loads(t["topics"]), "languages": json.loads(t["languages"]),
-                "format": {lang: t[f"format_{lang}"] for lang in LANGS}, "url": t["url"], "lat": t["venue_lat"],
+                "format": {lang: t[f"format_{lang}"] for lang in langs}, "url": t["url"], "lat": t["venue_lat"],
                 "lon": t["venue_lon"], "confidence": t["confidence"], "checked": t["checked"], "source": t["source"]}
     return None

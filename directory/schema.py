@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import sqlite3
 
+from directory import languages
+
 TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE taxonomy (
   code TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('category', 'audience', 'topic')),
-  label_fr TEXT NOT NULL, label_nl TEXT NOT NULL, label_en TEXT NOT NULL,
+  {label_columns},
   PRIMARY KEY (kind, code));
 
 CREATE TABLE services (
-  id TEXT PRIMARY KEY, name_fr TEXT, name_nl TEXT, name_en TEXT,
+  id TEXT PRIMARY KEY, {service_name_columns},
   category_source TEXT NOT NULL, categories TEXT NOT NULL, audiences TEXT NOT NULL,
   topics TEXT NOT NULL, languages TEXT NOT NULL, phone TEXT NOT NULL, phone_note TEXT NOT NULL,
   chat_or_online TEXT NOT NULL, hours_source TEXT NOT NULL, cost TEXT NOT NULL,
@@ -75,9 +77,9 @@ CREATE INDEX location_categories_location ON location_categories(location_id, ca
 CREATE VIRTUAL TABLE locations_rtree USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 
 CREATE TABLE trainings (
-  id TEXT PRIMARY KEY, title_fr TEXT NOT NULL, title_nl TEXT NOT NULL, title_en TEXT NOT NULL,
+  id TEXT PRIMARY KEY, {title_columns},
   organiser TEXT NOT NULL, organiser_id TEXT, audiences TEXT NOT NULL, topics TEXT NOT NULL,
-  languages TEXT NOT NULL, format_fr TEXT NOT NULL, format_nl TEXT NOT NULL, format_en TEXT NOT NULL,
+  languages TEXT NOT NULL, {format_columns},
   url TEXT NOT NULL, venue_lat REAL, venue_lon REAL, source TEXT NOT NULL, confidence TEXT NOT NULL,
   checked TEXT NOT NULL);
 
@@ -96,5 +98,18 @@ CREATE VIRTUAL TABLE search_index USING fts5(
 """
 
 
+def _per_language(prefix: str, kind: str) -> str:
+    """One column per language of the registry: `label_fr TEXT NOT NULL, label_nl TEXT NOT NULL, ...`."""
+    return ", ".join(f"{prefix}_{lang} {kind}" for lang in languages.codes())
+
+
+def tables() -> str:
+    """The schema, with a text column per language Relais speaks (directory/languages.yml)."""
+    return (TABLES.replace("{label_columns}", _per_language("label", "TEXT NOT NULL"))
+            .replace("{service_name_columns}", _per_language("name", "TEXT"))
+            .replace("{title_columns}", _per_language("title", "TEXT NOT NULL"))
+            .replace("{format_columns}", _per_language("format", "TEXT NOT NULL")))
+
+
 def create(conn: sqlite3.Connection) -> None:
-    conn.executescript(TABLES)
+    conn.executescript(tables())

@@ -20,12 +20,11 @@ from tests.conftest import DB
 def real_directory(monkeypatch):
     monkeypatch.setenv("RELAIS_DB", str(DB))
     monkeypatch.setenv("RELAIS_GEOCODER_URL", "off")
-    import directory.geocoder as geocoder
-
-    monkeypatch.setattr(geocoder, "_default", None)
+    db.geocoder.cache_clear()
     db._handle = None
     yield
     db._handle = None
+    db.geocoder.cache_clear()
 
 
 def tracker(text: str, intent: str, lang: str = "fr", entities=(), slots=None, metadata=None, events=()) -> Tracker:

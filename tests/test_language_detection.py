@@ -77,9 +77,10 @@ def test_the_nlu_folders_agree_with_the_language_metadata():
     """The web server learns languages by folder (langid.nlu_file_samples), Rasa by metadata: they must agree."""
     import yaml
 
-    from nlu.components.langid import LANGUAGES, NLU_ROOT
+    from directory.languages import codes
+    from nlu.components.langid import NLU_ROOT
 
-    for lang in LANGUAGES:
+    for lang in codes():
         for path in (NLU_ROOT / lang).glob("*.yml"):
             for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
                 assert (block.get("metadata") or {}).get("language") == lang, (path.name, block.get("intent"))

@@ -21,21 +21,13 @@ from typing import Iterable, Iterator, Optional
 
 import yaml
 
+from directory import languages
 from directory.textnorm import fold, words
 
-LANGUAGES = ("fr", "nl", "en")
 COMMON_WORDS = Path(__file__).with_name("common_words.yml")
 NLU_ROOT = Path(__file__).resolve().parent.parent
 ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
 
-# Words that name a language, in any of the three languages, folded.
-LANGUAGE_NAMES = {
-    "fr": {"francais", "french", "frans", "franse"},
-    "nl": {"nederlands", "neerlandais", "dutch", "vlaams", "flamand", "nederlandstalig"},
-    "en": {"english", "anglais", "engels"},
-}
-# Codes count only as a whole message ("nl"): "en" is also a French word.
-LANGUAGE_CODES = {"fr": "fr", "nl": "nl", "en": "en", "eng": "en"}
 # Words every language uses: they say nothing of the user's language.
 NEUTRAL = {"ok", "okay", "oke", "okey", "okido", "ciao", "lol", "mdr", "hmm", "hm", "euh", "eh", "ah", "oh", "haha",
            "hihi", "xd", "yes", "no", "si", "sos", "eva", "cpvs", "zsg", "gams"}
@@ -71,9 +63,13 @@ def requested_language(text: str) -> Optional[str]:
     tokens = words(text)
     if not tokens or len(tokens) > MAX_REQUEST_WORDS:
         return None
-    if len(tokens) == 1 and tokens[0] in LANGUAGE_CODES:
-        return LANGUAGE_CODES[tokens[0]]
-    named = {lang for lang, names in LANGUAGE_NAMES.items() if names & set(tokens)}
+    registry = languages.registry().languages
+    # A code counts only as a whole message ("nl"): "en" is also a French word.
+    if len(tokens) == 1:
+        by_code = [lang for lang, entry in registry.items() if tokens[0] in entry.asked_as_code]
+        if by_code:
+            return by_code[0]
+    named = {lang for lang, entry in registry.items() if entry.asked_as & set(tokens)}
     return named.pop() if len(named) == 1 else None
 
 
@@ -97,7 +93,7 @@ class LanguageModel:
     @classmethod
     def fit(cls, samples: Iterable[tuple[str, str]], min_confidence: float = 0.85) -> "LanguageModel":
         """Learn from (text, language) pairs; other languages are ignored."""
-        counts: dict[str, Counter] = {lang: Counter() for lang in LANGUAGES}
+        counts: dict[str, Counter] = {lang: Counter() for lang in languages.codes()}
         for text, lang in samples:
             if lang in counts:
                 counts[lang].update(features(text))
@@ -145,7 +141,7 @@ def supported(language: object) -> Optional[str]:
     if not isinstance(language, str):
         return None
     code = fold(language)[:2]
-    return code if code in LANGUAGES else None
+    return languages.known(code)
 
 
 def common_word_samples() -> Iterator[tuple[str, str]]:
@@ -163,7 +159,7 @@ def nlu_file_samples(root: Path = NLU_ROOT) -> Iterator[tuple[str, str]]:
     for the web server, which guesses the language of a message Rasa could not
     answer.
     """
-    for lang in LANGUAGES:
+    for lang in languages.codes():
         for path in sorted((root / lang).glob("*.yml")):
             for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
                 for line in str(block.get("examples") or "").splitlines():

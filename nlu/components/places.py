@@ -8,7 +8,7 @@ text: accents, hyphens, apostrophes and case would all have to be spelled in
 the table ("Saint-Gilles", "saint gilles", "St-Gilles"...), and French
 elisions ("gare d'Anderlecht") would break word boundaries. Here:
 - the message is split by spaCy's tokenizer for the language chosen on the
-  page (`spacy.blank("fr"|"nl"|"en")`, French when none was chosen, so
+  page (`spacy.blank(code)`, the registry's default when none was chosen, so
   "d'Anderlecht" gives "d'" + "Anderlecht");
 - each token is folded the way the directory folds its names (no accents,
   lower case), and a spaCy PhraseMatcher fed from the directory's own
@@ -22,7 +22,6 @@ left out unless they are part of a longer name.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 from functools import lru_cache
@@ -41,12 +40,14 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 from spacy.util import filter_spans
 
+from bot import settings
+from directory import languages
+from directory.facts import Directory
 from directory.textnorm import fold
 from nlu.components.safely import each_safely
 
 ENTITY = "place"
 KINDS = ("municipality", "postcode", "station", "stop", "place", "street")
-ROOT = Path(__file__).resolve().parent.parent.parent
 # One-word names that are everyday words too: matched only inside longer names.
 COMMON = {
     "parc", "park", "gare", "station", "place", "plein", "centre", "centrum", "center", "eglise", "kerk", "ecole",
@@ -63,30 +64,25 @@ COMMON = {
 }
 
 
-def db_path(config_path: Optional[str]) -> Path:
-    return Path(os.environ.get("RELAIS_DB") or config_path or ROOT / "directory" / "relais.db")
-
-
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=None)
 def _tokenizer(lang: str):
-    return spacy.blank(lang if lang in ("fr", "nl", "en") else "xx").tokenizer
+    return spacy.blank(languages.known(lang) or "xx").tokenizer
 
 
 def load_names(path: Path) -> List[str]:
     """The folded place names worth matching, from a built directory."""
-    if not path.exists():
-        return []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        rows = conn.execute(
-            f"select distinct n.key from place_names n join places p on p.id = n.place_id "
-            f"where p.kind in ({','.join('?' * len(KINDS))})", KINDS).fetchall()
+        directory = Directory(path)
+    except (FileNotFoundError, sqlite3.Error):
+        return []
+    try:
+        names = directory.place_keys(KINDS)
     except sqlite3.Error:
         return []
     finally:
-        conn.close()
+        directory.close()
     keys = []
-    for (key,) in rows:
+    for key in names:
         words = key.split()
         if not words or (len(words) == 1 and (key in COMMON or (len(key) < 4 and not key.isdigit()))):
             continue
@@ -100,7 +96,7 @@ class PlaceExtractor(GraphComponent, EntityExtractorMixin):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"db_path": None}
+        return {}
 
     def __init__(self, names: List[str]):
         self.vocab = spacy.blank("xx").vocab
@@ -113,16 +109,16 @@ class PlaceExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> "PlaceExtractor":
-        for lang in ("fr", "nl", "en"):
+        for lang in languages.codes():
             _tokenizer(lang)  # load now, not on a user's first message
-        return cls(load_names(db_path(config.get("db_path"))))
+        return cls(load_names(settings.load().db))
 
     def find(self, text: str, lang: Optional[str] = None) -> List[dict]:
         """Place entities in `text`: value (the directory key), start, end."""
         if not text or not self.size:
             return []
         tokens = []
-        for token in _tokenizer(lang or "fr")(text[:2000]):
+        for token in _tokenizer(lang or languages.default())(text[:2000]):
             for match in re.finditer(r"\w+", token.text):
                 folded = fold(match.group(0))
                 if folded:
