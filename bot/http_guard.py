@@ -1,7 +1,7 @@
 """The web server's HTTP connection layer: protocol errors, slow clients, connection cap.
 
 `run(app, host, port)` replaces `aiohttp.web.run_app` for the web server
-(bot/webserver.py `main()`). It serves the same application with three
+(bot/web/__main__.py). It serves the same application with three
 changes below the application, where aiohttp's own code answers:
 
 - HTTP protocol errors (a request aiohttp's parser rejects: bad request line,
@@ -35,7 +35,7 @@ changes below the application, where aiohttp's own code answers:
   keep-alive connection is thus closed after
   min(RELAIS_HTTP_HEADER_TIMEOUT, RELAIS_HTTP_KEEPALIVE) seconds (aiohttp's
   keep-alive timer is RELAIS_HTTP_KEEPALIVE). Reading a request body is the
-  handler's business (bot/webserver.py BODY_TIMEOUT).
+  handler's business (bot/web/chat.py BODY_TIMEOUT).
 - At most RELAIS_HTTP_MAX_CONNECTIONS connections are open at once. A new
   connection past the cap closes the connection that has waited longest for
   its request headers (idle or slow: a normal client sends its request at
@@ -86,6 +86,7 @@ from aiohttp.web_response import StreamResponse
 from aiohttp.web_server import Server
 
 from bot.logsafe import describe
+from bot.web.errors import SECURITY_HEADERS
 
 log = logging.getLogger("relais.web")
 
@@ -112,8 +113,6 @@ def headers_too_large() -> HeadersTooLarge:
 
 
 def _security_headers() -> dict:
-    from bot.webserver import SECURITY_HEADERS  # lazily: bot.webserver's main() uses this module
-
     return {**SECURITY_HEADERS, "Cache-Control": "no-store", "Connection": "close"}
 
 

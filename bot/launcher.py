@@ -122,7 +122,7 @@ def children(cfg: Settings) -> list:
                        "--interface", cfg.rasa_host, "--port", str(cfg.rasa_port),
                        "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
               f"{cfg.rasa_url}/status?token={cfg.rasa_token}", {**env, **RASA_SANIC_LIMITS}),
-        Child("web", [sys.executable, "-m", "bot.webserver"], f"{cfg.web_url}/health",
+        Child("web", [sys.executable, "-m", "bot.web"], f"{cfg.web_url}/health",
               {k: v for k, v in env.items() if k != "RELAIS_ACTIONS_TOKEN"}),
     ]
 

@@ -200,7 +200,7 @@ def web_alone(*, log_path: Path | None = None, **extra_env: str):
            "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_RASA_TOKEN": "t", "RELAIS_GEOCODER_URL": "off",
            **NO_RATE_LIMITS, **extra_env}
     with open(log_path or os.devnull, "wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "bot.webserver"], cwd=ROOT, env=env,
+        process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env=env,
                                    stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -234,7 +234,7 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-PART_MARKS = {"actions": b"bot.action_server", "rasa": b"bot.rasa_server", "web": b"bot.webserver"}
+PART_MARKS = {"actions": b"bot.action_server", "rasa": b"bot.rasa_server", "web": b"bot.web"}
 
 
 def stack_parts(stack: "Stack") -> dict[str, int]:

@@ -182,7 +182,7 @@ def test_chat_bodies_in_segments_with_surrogates_and_intent_syntax(stack, messag
 
 @settings(FUZZ, max_examples=150)
 @given(name=st.one_of(st.text(max_size=400), st.text(min_size=250, max_size=3000, alphabet="abc%0A/.\\"),
-                      st.sampled_from(["..%2F..%2Fbot%2Fwebserver.py", "%0Aforged", "chat.css%00", "chat.css/",
+                      st.sampled_from(["..%2F..%2Fbot%2Fsettings.py", "%0Aforged", "chat.css%00", "chat.css/",
                                        "CHAT.CSS", ".%2e/", "a" * 256 + ".js"])))
 def test_static_paths_are_never_a_5xx(stack, name):
     path = "/static/" + urllib.parse.quote(name, safe="%/")

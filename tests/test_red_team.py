@@ -116,7 +116,7 @@ def test_the_pages_own_payloads_still_work(slow_stack):
 # Finding 5: static paths cannot give a 500 or forge a log line.
 @pytest.mark.parametrize("path", ["/static/" + "a" * 300 + ".css", "/static/" + "b" * 5000,
                                   f"/static/{MARKER}%0A2026-11-22%2000:00:00%20web%20ERROR%20forged-line",
-                                  "/static/..%2Fwebserver.py", "/static/%2e%2e/%2e%2e/etc/passwd",
+                                  "/static/..%2Fsettings.py", "/static/%2e%2e/%2e%2e/etc/passwd",
                                   f"/static/chat.css%00{MARKER}", "/static/", "/static/chat.css/x"])
 def test_static_paths_are_404_never_500(slow_stack, path):
     status, headers, body = fetch(slow_stack.web + path)

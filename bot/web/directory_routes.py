@@ -1,4 +1,4 @@
-"""The directory's JSON API for the staff lookup page, served by the web server.
+"""GET /api/directory/...: the directory's JSON API for the staff lookup page.
 
   GET /api/directory/search?q=TEXT[&type=service|pharmacy|training][&category=C][&municipality=M]
                             [&language=fr|nl|en][&audience=A][&open_now=1][&place=P][&limit=N]
@@ -6,8 +6,9 @@
   GET /api/directory/place?q=TEXT
   GET /api/directory/taxonomy
 
-Every answer is JSON; bad parameters get a 400 with {"error": {"code", "message"}}.
-Each response says how long the directory took in a `Server-Timing` header.
+Every answer is JSON; bad parameters get a 400 (`ApiError`, bot/web/errors.py),
+a missing or failing database a 503. Each response says how long the
+directory took in a `Server-Timing` header.
 Shelters have no address in the directory, so none can be returned.
 """
 
@@ -22,39 +23,36 @@ from typing import Optional
 from aiohttp import web
 
 from bot import logsafe
+from bot.web.errors import ApiError, bad_parameter, error_response
+from bot.web.keys import DIRECTORY, GEOCODER
 from directory import languages
 from directory.facts import Directory
 from directory.geocoder import Geocoder, find_place
 from directory.places import Place
 from directory.queries import MAX_K, QueryError, taxonomy_codes
 
-log = logging.getLogger("relais.directory_api")
-DIRECTORY: web.AppKey = web.AppKey("directory", Directory)
-GEOCODER: web.AppKey = web.AppKey("geocoder", Geocoder)
+log = logging.getLogger("relais.web.directory")
 TYPES = ("service", "pharmacy", "training")
 MAX_Q = 200
-
-
-class BadRequest(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+PLACE_ERRORS = {"empty": "Give a place.", "too_long": "The place is too long.",
+                "outside_brussels": "This place is outside the Brussels region.",
+                "outside_belgium": "This place is outside Belgium.", "unknown": "Unknown place."}
 
 
 def _one(request: web.Request, name: str, max_len: int = MAX_Q) -> Optional[str]:
     values = request.query.getall(name, [])
     if len(values) > 1:
-        raise BadRequest("invalid_parameter", f"`{name}` may be given once.")
+        raise bad_parameter(f"`{name}` may be given once.")
     value = values[0].strip() if values else None
     if value is not None and len(value) > max_len:
-        raise BadRequest("invalid_parameter", f"`{name}` is longer than {max_len} characters.")
+        raise bad_parameter(f"`{name}` is longer than {max_len} characters.")
     return value or None
 
 
 def _choice(request: web.Request, name: str, allowed) -> Optional[str]:
     value = _one(request, name)
     if value is not None and value not in allowed:
-        raise BadRequest("invalid_parameter", f"`{name}` must be one of: {', '.join(sorted(allowed))}.")
+        raise bad_parameter(f"`{name}` must be one of: {', '.join(sorted(allowed))}.")
     return value
 
 
@@ -65,9 +63,9 @@ def _int(request: web.Request, name: str, default: int, low: int, high: int) -> 
     try:
         number = int(value)
     except ValueError:
-        raise BadRequest("invalid_parameter", f"`{name}` must be a whole number.") from None
+        raise bad_parameter(f"`{name}` must be a whole number.") from None
     if not low <= number <= high:
-        raise BadRequest("invalid_parameter", f"`{name}` must be from {low} to {high}.")
+        raise bad_parameter(f"`{name}` must be from {low} to {high}.")
     return number
 
 
@@ -78,7 +76,7 @@ def _float(request: web.Request, name: str) -> Optional[float]:
     try:
         return float(value)
     except ValueError:
-        raise BadRequest("invalid_parameter", f"`{name}` must be a number.") from None
+        raise bad_parameter(f"`{name}` must be a number.") from None
 
 
 def _flag(request: web.Request, name: str) -> bool:
@@ -87,33 +85,21 @@ def _flag(request: web.Request, name: str) -> bool:
         return False
     if value in ("1", "true", "yes"):
         return True
-    raise BadRequest("invalid_parameter", f"`{name}` must be 1 or 0.")
+    raise bad_parameter(f"`{name}` must be 1 or 0.")
 
 
-def _json(data, started: float, status: int = 200) -> web.Response:
-    response = web.json_response(data, status=status)
-    response.headers["Server-Timing"] = f"directory;dur={(time.perf_counter() - started) * 1000:.1f}"
-    return response
-
-
-def _error(err: BadRequest, started: float) -> web.Response:
-    return _json({"error": {"code": err.code, "message": err.message}}, started, 400)
 
 
 async def _place(request: web.Request, text: str) -> dict:
     place = await find_place(request.app[DIRECTORY], text, None, request.app[GEOCODER])
     if not isinstance(place, Place):
-        messages = {"empty": "Give a place.", "too_long": "The place is too long.",
-                    "outside_brussels": "This place is outside the Brussels region.",
-                    "outside_belgium": "This place is outside Belgium.", "unknown": "Unknown place."}
-        raise BadRequest(f"place_{place.reason}", messages.get(place.reason, "Unknown place."))
+        raise ApiError(400, f"place_{place.reason}", PLACE_ERRORS.get(place.reason, "Unknown place."))
     return {"name": place.name, "lat": place.lat, "lon": place.lon, "precision": place.precision,
             "kind": place.kind, "municipality_nis": place.municipality_nis, "matched": place.matched,
             "source": place.source}
 
 
 async def search(request: web.Request) -> web.Response:
-    started = time.perf_counter()
     d = request.app[DIRECTORY]
     try:
         q = _one(request, "q") or ""
@@ -131,59 +117,49 @@ async def search(request: web.Request) -> web.Response:
                            near=(place["lat"], place["lon"]) if place else None, limit=limit)
         if place:
             results.sort(key=lambda r: r.get("distance_m", 10 ** 9))
-    except BadRequest as err:
-        return _error(err, started)
     except QueryError as err:
-        return _error(BadRequest("invalid_parameter", str(err)), started)
-    return _json({"query": q, "place": place, "count": len(results), "results": results}, started)
+        raise bad_parameter(str(err)) from None
+    return web.json_response({"query": q, "place": place, "count": len(results), "results": results})
 
 
 async def nearest(request: web.Request) -> web.Response:
-    started = time.perf_counter()
     d = request.app[DIRECTORY]
     try:
         lat, lon = _float(request, "lat"), _float(request, "lon")
         place_text = _one(request, "place")
         if (lat is None) != (lon is None):
-            raise BadRequest("invalid_parameter", "Give both `lat` and `lon`, or `place`.")
+            raise bad_parameter("Give both `lat` and `lon`, or `place`.")
         if lat is None and not place_text:
-            raise BadRequest("missing_parameter", "Give `lat` and `lon`, or `place`.")
+            raise ApiError(400, "missing_parameter", "Give `lat` and `lon`, or `place`.")
         place = await _place(request, place_text or "") if lat is None else None
         categories = request.query.getall("category", [])
         unknown = set(categories) - taxonomy_codes(d.conn, "category")
         if unknown:
-            raise BadRequest("invalid_parameter", f"Unknown categories: {', '.join(sorted(unknown))}.")
+            raise bad_parameter(f"Unknown categories: {', '.join(sorted(unknown))}.")
         audience = _choice(request, "audience", taxonomy_codes(d.conn, "audience"))
         language = _choice(request, "language", languages.codes())
         k = _int(request, "k", 5, 1, MAX_K)
         hits = d.nearest(place["lat"] if place else lat, place["lon"] if place else lon, k, categories=categories,
                          languages=[language] if language else [], audience=audience,
                          open_now=_flag(request, "open_now"))
-    except BadRequest as err:
-        return _error(err, started)
     except QueryError as err:
-        return _error(BadRequest("invalid_parameter", str(err)), started)
-    return _json({"place": place, "count": len(hits), "results": [h.to_dict() for h in hits]}, started)
+        raise bad_parameter(str(err)) from None
+    return web.json_response({"place": place, "count": len(hits), "results": [h.to_dict() for h in hits]})
 
 
 async def place(request: web.Request) -> web.Response:
-    started = time.perf_counter()
-    try:
-        q = _one(request, "q")
-        if not q:
-            raise BadRequest("missing_parameter", "Give `q`, the place to look up.")
-        found = await _place(request, q)
-    except BadRequest as err:
-        return _error(err, started)
-    return _json({"place": found}, started)
+    q = _one(request, "q")
+    if not q:
+        raise ApiError(400, "missing_parameter", "Give `q`, the place to look up.")
+    found = await _place(request, q)
+    return web.json_response({"place": found})
 
 
 async def taxonomy(request: web.Request) -> web.Response:
-    started = time.perf_counter()
     out: dict = {}
     for row in request.app[DIRECTORY].taxonomy():
         out.setdefault(row["kind"], {})[row["code"]] = row["labels"]
-    return _json(out, started)
+    return web.json_response(out)
 
 
 def _opener(db_path: Path):
@@ -200,22 +176,27 @@ def _opener(db_path: Path):
 
 
 def _unavailable() -> web.Response:
-    return web.json_response({"error": {"code": "directory_unavailable",
-                                        "message": "The directory is not available right now."}}, status=503)
+    return error_response(503, "directory_unavailable", "The directory is not available right now.")
 
 
 @web.middleware
 async def needs_directory(request: web.Request, handler):
-    """503 when the database is missing, unreadable or fails during a query."""
+    """503 when the database is missing, unreadable or fails during a query; the directory's time
+    in `Server-Timing`."""
     if not request.path.startswith("/api/directory/"):
         return await handler(request)
     if request.app.get(DIRECTORY) is None:
         return _unavailable()
+    started = time.perf_counter()
     try:
-        return await handler(request)
+        response = await handler(request)
     except sqlite3.Error as err:
         log.warning("directory query failed: %s", logsafe.describe(err))
-        return _unavailable()
+        response = _unavailable()
+    except ApiError as err:
+        response = error_response(err.status, err.code, err.message)
+    response.headers["Server-Timing"] = f"directory;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
 
 
 def setup(app: web.Application, db_path: Path, geocoder: Geocoder) -> None:

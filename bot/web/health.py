@@ -1,0 +1,45 @@
+"""GET /health: the state of each part of the stack (web, Rasa, actions, directory)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Optional
+
+from aiohttp import ClientError, ClientTimeout, web
+
+from bot.web.keys import DIRECTORY, HTTP, SETTINGS
+
+
+async def probe(app: web.Application, url: str, params: Optional[dict] = None) -> str:
+    try:
+        async with app[HTTP].get(url, params=params, timeout=ClientTimeout(total=2)) as resp:
+            return "ok" if resp.status == 200 else f"http {resp.status}"
+    except (OSError, asyncio.TimeoutError, ClientError):
+        return "down"
+
+
+def directory_state(app: web.Application) -> str:
+    """"ok" when the app's directory answers, "incomplete" without the emergency number, else "unavailable"."""
+    directory = app.get(DIRECTORY)
+    if directory is None:
+        return "unavailable"
+    try:
+        return "ok" if directory.service("emerg_112") else "incomplete"
+    except Exception:
+        return "unavailable"
+
+
+async def health(request: web.Request) -> web.Response:
+    cfg = request.app[SETTINGS]
+    rasa, actions = await asyncio.gather(
+        probe(request.app, f"{cfg.rasa_url}/status", {"token": cfg.rasa_token}),
+        probe(request.app, f"{cfg.actions_url}/health"),
+    )
+    parts = {"web": "ok", "rasa": rasa, "actions": actions, "directory": directory_state(request.app)}
+    healthy = all(v == "ok" for v in parts.values())
+    return web.json_response({"status": "ok" if healthy else "degraded", "parts": parts},
+                             status=200 if healthy else 503)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/health", health)

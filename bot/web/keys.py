@@ -1,0 +1,16 @@
+"""What the web application holds, by typed key (one place, so handlers and app agree)."""
+
+from __future__ import annotations
+
+from aiohttp import ClientSession, web
+
+from bot.settings import Settings
+from directory.facts import Directory
+from directory.geocoder import Geocoder
+
+SETTINGS: web.AppKey = web.AppKey("settings", Settings)
+HTTP: web.AppKey = web.AppKey("http", ClientSession)
+LIMITERS: web.AppKey = web.AppKey("limiters", dict)
+STATIC_FILES: web.AppKey = web.AppKey("static_files", frozenset)
+DIRECTORY: web.AppKey = web.AppKey("directory", Directory)
+GEOCODER: web.AppKey = web.AppKey("geocoder", Geocoder)
