@@ -62,8 +62,9 @@ $(DB): $(VENV)/.installed $(wildcard directory/seed/*) $(wildcard directory/*.py
 $(DOMAIN_OUT): $(VENV)/.installed $(DB) $(wildcard bot/responses/*.yml) bot/render.py
 	$(PY) -m bot.render --db $(DB) --out $@
 
+# How to train is said once, in bot/build_chain.py (the launcher retrains with it too).
 $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
-	$(RASA) train $(RASA_DATA) --out models --fixed-model-name relais --num-threads 2
+	$(PY) -m bot.build_chain train
 
 $(CHROMIUM):
 	command -v apt-get >/dev/null || { echo "install Chromium (Debian package chromium) for the browser tests"; exit 1; }

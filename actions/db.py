@@ -33,14 +33,12 @@ def geocoder() -> Geocoder:
 def directory() -> Optional[Directory]:
     global _handle
     if _handle is not None:
-        try:
-            _handle.conn.execute("select 1 from meta limit 1")
+        if _handle.readable():
             return _handle
-        except Exception:
-            _handle = None
+        _handle = None
     try:
         _handle = Directory(db_path())
-        _handle.conn.execute("select 1 from meta limit 1")
+        _handle.check()
         return _handle
     except Exception as err:  # missing, corrupt, locked: degrade, never crash
         log.error("directory unavailable: %s", type(err).__name__)

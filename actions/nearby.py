@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import db
 from actions.texts import distance, say, t
 from bot import logsafe
+from directory import languages
 from directory.geo import in_belgium
 from directory.geocoder import find_place
 from directory.places import Place
@@ -122,13 +123,11 @@ def eva_line(d, place: Place, lang: Optional[str]) -> Optional[str]:
     nis = place.municipality_nis or d.gazetteer.municipality_at(place.lat, place.lon)
     if not nis:
         return None
-    row = d.conn.execute(
-        "select z.code, z.name_fr, z.name_nl, s.id from municipalities m join police_zones z on z.code = m.police_zone "
-        "join services s on s.police_zone = z.code where m.nis = ?", (nis,)).fetchone()
-    if row is None:
+    police_zone = d.police_zone(nis)
+    if police_zone is None:
         return None
-    service = d.service(row[3])
-    zone = row[2] if lang == "nl" else row[1]
+    service = d.service(police_zone.eva_service_id)
+    zone = languages.pick(police_zone.names, lang)
     if not service.phone:
         return t("eva_no_phone", lang, zone=zone, name=service.name(lang),
                  any_station=d.context("complaint_any_station", lang or "en") or "")

@@ -9,8 +9,10 @@ Three child processes, each in its own process group:
            bot/rasa_server.py, bot/channel.py)
   web      the aiohttp web server          (RELAIS_WEB_HOST:PORT, /health)
 
-Before starting, it makes sure the directory database is present and current
-(rebuilding it from the seed when it can) and that a trained model exists.
+Before starting, it brings the build chain up to date (bot/build_chain.py):
+the directory database with the seed, the rendered responses with the
+database, and the model with the responses, so no part serves facts older
+than the directory.
 It waits for each part to answer, prints one line saying where to open the
 chat, and then watches: a child that dies is reported (name, exit code or
 signal) and restarted, at most MAX_RESTARTS times in RESTART_WINDOW seconds;
@@ -128,19 +130,13 @@ def children(cfg: Settings) -> list:
 
 
 def prepare(cfg: Settings) -> None:
-    """Directory database current (rebuilt from seed if needed), model present."""
-    from directory.build import build, db_state
+    """Database, rendered responses and model current with the seed (bot/build_chain.py), or exit."""
+    from bot.build_chain import BuildError, ensure
 
-    state = db_state(cfg.db)
-    if state != "current":
-        say(f"directory database {cfg.db} is {state}: rebuilding it from the seed files")
-        try:
-            build(cfg.db)
-        except Exception as err:
-            raise SystemExit(f"[relais] could not rebuild the directory database {cfg.db}: {err}") from None
-        say("directory database rebuilt")
-    if not cfg.model.exists():
-        raise SystemExit(f"[relais] no trained model at {cfg.model}: run `make run` (it trains one)")
+    try:
+        ensure(cfg.db, cfg.model, say)
+    except BuildError as err:
+        raise SystemExit(f"[relais] {err}") from None
 
 
 async def wait_ready(http: ClientSession, child: Child) -> None:

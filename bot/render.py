@@ -122,26 +122,37 @@ def render(directory: Directory, folder: Path = TEMPLATES) -> dict:
     return rendered
 
 
+def rendered_file(db: Path) -> str:
+    """The text of the domain file of responses rendered from the directory at `db`; raises RenderError."""
+    directory = Directory(db)
+    try:
+        responses = render(directory)
+    finally:
+        directory.close()
+    return HEADER + yaml.safe_dump({"version": "3.1", "responses": responses}, allow_unicode=True,
+                                   sort_keys=False, width=1000)
+
+
+def write_responses(db: Path, out: Path = DEFAULT_OUT) -> bool:
+    """Render into `out`; False when it was already current (left untouched, so the model is not retrained)."""
+    body = rendered_file(db)
+    if out.exists() and out.read_text(encoding="utf-8") == body:
+        return False
+    out.write_text(body, encoding="utf-8")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.render", description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=DEFAULT_DB)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    directory = Directory(args.db)
     try:
-        responses = render(directory)
+        changed = write_responses(args.db, args.out)
     except RenderError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    finally:
-        directory.close()
-    body = HEADER + yaml.safe_dump({"version": "3.1", "responses": responses}, allow_unicode=True,
-                                   sort_keys=False, width=1000)
-    if args.out.exists() and args.out.read_text(encoding="utf-8") == body:
-        print(f"{args.out} is up to date")  # left untouched, so the model is not retrained
-        return 0
-    args.out.write_text(body, encoding="utf-8")
-    print(f"wrote {len(responses)} responses to {args.out}")
+    print(f"wrote {args.out}" if changed else f"{args.out} is up to date")
     return 0
 
 

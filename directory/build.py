@@ -322,7 +322,7 @@ class Builder:
         folded = fold(address)
         for word in folded.split():
             if word.isdigit() and (place := gaz.lookup(word, "postcode")):
-                return gaz._place(f"mun_{place.municipality_nis}", "exact")
+                return gaz.place_by_id(f"mun_{place.municipality_nis}")
         tokens = folded.split()
         for size in (4, 3, 2, 1):
             for i in range(len(tokens) - size + 1):

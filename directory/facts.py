@@ -9,12 +9,27 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from directory import languages, queries
 from directory.build import DEFAULT_DB
 from directory.places import Gazetteer, Result
+from directory.queries import Hit, SearchResult
+
+
+class DirectoryUnavailable(Exception):
+    """The database file does not answer (damaged, replaced, unreadable); the message names the error."""
+
+
+@dataclass(frozen=True)
+class PoliceZone:
+    """A police zone: its code, names in the official languages (fr, nl), its EVA service."""
+
+    code: str
+    names: dict[str, str]
+    eva_service_id: str
 
 
 @dataclass(frozen=True)
@@ -89,12 +104,66 @@ class Directory:
         """Every dialable number in the directory, as written ("0800 30 030")."""
         return {r[0] for r in self.conn.execute("select phone from services where phone != ''")}
 
-    def nearest(self, lat: float, lon: float, k: int = 5, **filters) -> list:
-        return queries.nearest(self.conn, lat, lon, k, **filters)
+    def nearest(self, lat: float, lon: float, k: int = 5, *, categories: Sequence[str] = (),
+                languages: Sequence[str] = (), audience: Optional[str] = None, open_now: bool = False,
+                include_suspended: bool = False, when: Optional[datetime] = None) -> list[Hit]:
+        """The `k` nearest active contact points to (lat, lon), nearest first; raises QueryError.
 
-    def search(self, text: str, **filters) -> list:
-        return queries.search(self.conn, text, **filters)
+        Filters: taxonomy `categories` (any of), service `languages` (any of),
+        an `audience`, open now (Europe/Brussels time, or at `when`).
+
+        >>> [h.kind for h in Directory().nearest(50.8672, 4.3773, 2, categories=["pharmacy"])]
+        ['pharmacy', 'pharmacy']
+        """
+        return queries.nearest(self.conn, lat, lon, k, categories=categories, languages=languages,
+                               audience=audience, open_now=open_now, include_suspended=include_suspended, when=when)
+
+    def search(self, text: str, *, doc_types: Sequence[str] = (), category: Optional[str] = None,
+               municipality: Optional[str] = None, language: Optional[str] = None, audience: Optional[str] = None,
+               open_now: bool = False, near: Optional[tuple[float, float]] = None, limit: int = 20,
+               when: Optional[datetime] = None) -> list[SearchResult]:
+        """Services, pharmacies and trainings matching `text` (accent-insensitive); raises QueryError.
+
+        >>> Directory().search("GAMS")[0]["phone"]
+        '02 219 43 40'
+        """
+        return queries.search(self.conn, text, doc_types=doc_types, category=category, municipality=municipality,
+                              language=language, audience=audience, open_now=open_now, near=near, limit=limit,
+                              when=when)
+
+    def taxonomy_codes(self, kind: str = "category") -> set[str]:
+        """The codes of one taxonomy (`category`, `audience` or `topic`)."""
+        return queries.taxonomy_codes(self.conn, kind)
+
+    def police_zone(self, nis: str) -> Optional[PoliceZone]:
+        """The police zone of a municipality (by NIS code) with its victim-reception (EVA) service."""
+        row = self.conn.execute(
+            "select z.code, z.name_fr, z.name_nl, s.id from municipalities m "
+            "join police_zones z on z.code = m.police_zone join services s on s.police_zone = z.code "
+            "where m.nis = ?", (nis,)).fetchone()
+        return PoliceZone(row[0], {"fr": row[1], "nl": row[2]}, row[3]) if row else None
+
+    def check(self) -> None:
+        """Raise DirectoryUnavailable unless the database file still answers (it may be damaged)."""
+        try:
+            self.conn.execute("select 1 from meta limit 1")
+        except sqlite3.Error as err:
+            raise DirectoryUnavailable(type(err).__name__) from err
+
+    def readable(self) -> bool:
+        """True when the database file still answers."""
+        try:
+            self.check()
+            return True
+        except DirectoryUnavailable:
+            return False
 
     def resolve_place(self, text: str) -> Result:
-        """Gazetteer only (no network); see directory.geocoder.resolve_place for the full chain."""
+        """Where a place is, from the gazetteer only (no network); never raises.
+
+        For the gazetteer then the network geocoder, see `directory.geocoder.find_place`.
+
+        >>> Directory().resolve_place("1030").kind
+        'postcode'
+        """
         return self.gazetteer.resolve(text)

@@ -78,7 +78,8 @@ class Gazetteer:
         self.conn = conn
         self._shapes: Optional[list] = None
 
-    def _place(self, place_id: str, matched: str) -> Optional[Place]:
+    def place_by_id(self, place_id: str, matched: str = "exact") -> Optional[Place]:
+        """The gazetteer's place `place_id` ("mun_21015", "pc_1030"...), or None."""
         row = self.conn.execute(
             "select id, kind, name, lat, lon, municipality_nis, source from places where id = ?", (place_id,)
         ).fetchone()
@@ -105,7 +106,7 @@ class Gazetteer:
         ).fetchall()
         if kind:
             rows = [r for r in rows if r[1] == kind]
-        return self._place(rows[0][0], "exact") if rows else None
+        return self.place_by_id(rows[0][0], "exact") if rows else None
 
     def fuzzy(self, key: str, kind: Optional[str] = None) -> Optional[Place]:
         if len(key) < 4:

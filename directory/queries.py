@@ -11,7 +11,7 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Optional, Sequence, TypedDict
 
 from directory import geo, languages
 from directory.hours import is_open
@@ -53,6 +53,50 @@ class Hit:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+class SearchResult(TypedDict, total=False):
+    """One result of `search`: a service, a pharmacy or a training (keys by `type`).
+
+    Every result has type, id, names ({language: name}), categories,
+    confidence and checked; services add phone, hours, what, open_now,
+    address (never a shelter's), scope, municipality, postcode, lat, lon;
+    pharmacies add address, postcode, municipality, status, lat, lon;
+    trainings add organiser, audiences, topics, languages, format, url,
+    source. With `near`, `distance_m` is the distance in metres.
+    """
+
+    type: str
+    id: str
+    names: dict[str, str]
+    categories: list[str]
+    confidence: str
+    checked: str
+    phone: str
+    phone_note: str
+    chat_or_online: str
+    hours_source: str
+    hours: dict[str, Optional[str]]
+    what: dict[str, Optional[str]]
+    open_now: Optional[bool]
+    address: str
+    scope: str
+    police_zone: Optional[str]
+    municipality: Optional[str]
+    postcode: Optional[str]
+    status: str
+    organiser: str
+    organiser_id: Optional[str]
+    audiences: list[str]
+    topics: list[str]
+    languages: list[str]
+    format: dict[str, str]
+    url: str
+    source: str
+    source_urls: str
+    lat: Optional[float]
+    lon: Optional[float]
+    distance_m: int
 
 
 @dataclass
@@ -208,7 +252,7 @@ def fts_query(text: str, any_word: bool = False) -> Optional[str]:
 def search(conn: sqlite3.Connection, text: str, doc_types: Sequence[str] = (), category: Optional[str] = None,
            municipality: Optional[str] = None, language: Optional[str] = None, audience: Optional[str] = None,
            open_now: bool = False, near: Optional[tuple] = None, limit: int = 20,
-           when: Optional[datetime] = None) -> list[dict]:
+           when: Optional[datetime] = None) -> list[SearchResult]:
     """Full-text search over services, pharmacies and trainings (accent-insensitive).
 
     All words must match (as prefixes); when none matches that way, any word
@@ -229,20 +273,21 @@ def search(conn: sqlite3.Connection, text: str, doc_types: Sequence[str] = (), c
         results = [r for r in rows if not doc_types or r[0] in doc_types]
         if results:
             break
-    out = []
+    out: list[SearchResult] = []
     for doc_type, doc_id in results:
         item = _hydrate(conn, doc_type, doc_id, when)
         if item is None or not _search_filters(item, category, municipality, language, audience, open_now):
             continue
-        if near and item.get("lat") is not None:
-            item["distance_m"] = round(geo.haversine_m(near[0], near[1], item["lat"], item["lon"]))
+        lat, lon = item.get("lat"), item.get("lon")
+        if near and lat is not None and lon is not None:
+            item["distance_m"] = round(geo.haversine_m(near[0], near[1], lat, lon))
         out.append(item)
         if len(out) >= limit:
             break
     return out
 
 
-def _search_filters(item: dict, category, municipality, language, audience, open_now) -> bool:
+def _search_filters(item: SearchResult, category, municipality, language, audience, open_now) -> bool:
     if category and category not in item["categories"]:
         return False
     if language and item.get("languages") and language not in item["languages"]:
@@ -266,7 +311,7 @@ def _row(conn: sqlite3.Connection, sql: str, *args) -> Optional[dict]:
     return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row is not None else None
 
 
-def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optional[datetime]) -> Optional[dict]:
+def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optional[datetime]) -> Optional[SearchResult]:
     langs = languages.codes()
     if doc_type == "service":
         s = _row(conn, "select * from services where id = ?", doc_id)

@@ -128,3 +128,12 @@ def test_the_registry_is_consistent():
         assert lang.fallback[0] == lang.code and set(lang.names) <= set(reg.languages)
     assert languages.pick({"fr": "", "nl": "x"}, "fr") == "x"
     assert languages.or_unknown("xx") == reg.unknown
+
+
+@pytest.mark.parametrize("module", ["directory.facts", "directory.languages", "directory.geocoder"])
+def test_the_examples_in_the_directory_docstrings_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0

@@ -29,7 +29,7 @@ from directory import languages
 from directory.facts import Directory
 from directory.geocoder import Geocoder, find_place
 from directory.places import Place
-from directory.queries import MAX_K, QueryError, taxonomy_codes
+from directory.queries import MAX_K, QueryError
 
 log = logging.getLogger("relais.web.directory")
 TYPES = ("service", "pharmacy", "training")
@@ -104,8 +104,8 @@ async def search(request: web.Request) -> web.Response:
     try:
         q = _one(request, "q") or ""
         doc_type = _choice(request, "type", TYPES)
-        category = _choice(request, "category", taxonomy_codes(d.conn, "category"))
-        audience = _choice(request, "audience", taxonomy_codes(d.conn, "audience"))
+        category = _choice(request, "category", d.taxonomy_codes("category"))
+        audience = _choice(request, "audience", d.taxonomy_codes("audience"))
         language = _choice(request, "language", languages.codes())
         municipality = _one(request, "municipality", 60)
         open_now = _flag(request, "open_now")
@@ -133,10 +133,10 @@ async def nearest(request: web.Request) -> web.Response:
             raise ApiError(400, "missing_parameter", "Give `lat` and `lon`, or `place`.")
         place = await _place(request, place_text or "") if lat is None else None
         categories = request.query.getall("category", [])
-        unknown = set(categories) - taxonomy_codes(d.conn, "category")
+        unknown = set(categories) - d.taxonomy_codes("category")
         if unknown:
             raise bad_parameter(f"Unknown categories: {', '.join(sorted(unknown))}.")
-        audience = _choice(request, "audience", taxonomy_codes(d.conn, "audience"))
+        audience = _choice(request, "audience", d.taxonomy_codes("audience"))
         language = _choice(request, "language", languages.codes())
         k = _int(request, "k", 5, 1, MAX_K)
         hits = d.nearest(place["lat"] if place else lat, place["lon"] if place else lon, k, categories=categories,
