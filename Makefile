@@ -49,11 +49,12 @@ train: $(MODEL)
 # Rasa 3.6 declares Python <3.11: rasa and rasa-sdk go in without their own
 # dependency metadata, then their dependencies and ours come from the pinned
 # lists (see README, "Dependencies").
-$(VENV)/.installed: requirements/*.txt
+$(VENV)/.installed: requirements/*.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	printf '[install]\nconstraint =\n    %s\n    %s\n' "$(CURDIR)/requirements/constraints.txt" "$(CURDIR)/requirements/lock.txt" > $(VENV)/pip.conf
 	$(PIP) install --quiet --no-deps --ignore-requires-python -r requirements/rasa.txt
-	$(PIP) install --quiet $(PIN) -r requirements/rasa-deps.txt -r requirements/app.txt -r requirements/dev.txt
+	$(PIP) install --quiet $(PIN) -r requirements/rasa-deps.txt
+	$(PIP) install --quiet $(PIN) --no-build-isolation -e '.[dev]'
 	touch $@
 
 $(DB): $(VENV)/.installed $(wildcard directory/seed/*) $(wildcard directory/*.py) directory/languages.yml
@@ -94,7 +95,7 @@ audit:
 	.venv-audit/bin/pip-audit --disable-pip --no-deps -r requirements/lock.txt
 
 lock: $(VENV)/.installed
-	{ head -n 2 requirements/lock.txt; $(PIP) freeze --exclude rasa --exclude rasa-sdk; } > requirements/lock.new
+	{ head -n 2 requirements/lock.txt; $(PIP) freeze --exclude rasa --exclude rasa-sdk --exclude relais; } > requirements/lock.new
 	mv requirements/lock.new requirements/lock.txt
 
 clean:

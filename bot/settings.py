@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 if TYPE_CHECKING:
     from directory.geocoder import Geocoder
 
+from directory.build import DEFAULT_DB
+
 ROOT = Path(__file__).resolve().parent.parent
 CHILD_ENV_FILE = Path(__file__).with_name("child.env")
 
@@ -114,7 +116,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RELAIS_HTTP_KEEPALIVE", "15", "seconds an idle keep-alive connection is kept", _at_least(0.1)),
     Variable("RELAIS_HTTP_MAX_CONNECTIONS", "1000", "connections the web server keeps open at once",
              _at_least(1, integer=True)),
-    Variable("RELAIS_DB", "directory/relais.db", "the directory database (relative to the checkout)", _path),
+    Variable("RELAIS_DB", DEFAULT_DB.relative_to(ROOT).as_posix(), "the directory database (relative to the checkout)",
+             _path),
     Variable("RELAIS_MODEL", "models/relais.tar.gz", "the trained Rasa model", _path),
     Variable("RELAIS_CONVERSATION_TTL", "1800",
              "seconds before an idle conversation (and any geocoded place) is forgotten", _at_least(1)),

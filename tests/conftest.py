@@ -27,8 +27,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import settings
+
 ROOT = Path(__file__).resolve().parent.parent
-DB = ROOT / "directory" / "relais.db"
+DB = settings.load({}).db
 MODEL = ROOT / "models" / "relais.tar.gz"
 READY_LINE = "Relais is ready"
 # Tests send hundreds of requests a minute from one address; the limits have their own test.
@@ -150,15 +152,15 @@ class Stack:
 
     @property
     def web(self) -> str:
-        return f"http://127.0.0.1:{self.env['RELAIS_WEB_PORT']}"
+        return settings.load(self.env).web_url
 
     @property
     def rasa(self) -> str:
-        return f"http://127.0.0.1:{self.env['RELAIS_RASA_PORT']}"
+        return settings.load(self.env).rasa_url
 
     @property
     def actions(self) -> str:
-        return f"http://127.0.0.1:{self.env['RELAIS_ACTIONS_PORT']}"
+        return settings.load(self.env).actions_url
 
     def log(self) -> str:
         return "".join(self.output)

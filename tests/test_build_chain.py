@@ -6,9 +6,7 @@ import shutil
 
 from bot import build_chain
 from bot.render import DEFAULT_OUT
-from tests.conftest import DB, ROOT
-
-MODEL = ROOT / "models" / "relais.tar.gz"
+from tests.conftest import DB, MODEL
 
 
 def test_the_built_model_carries_the_rendered_responses():

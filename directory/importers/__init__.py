@@ -8,9 +8,10 @@ left alone.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
+
+from directory.importers.common import write_csv
 
 SEED = Path(__file__).resolve().parent.parent / "seed"
 
@@ -29,10 +30,6 @@ def import_all(shared: Path, checked: str, seed: Path = SEED) -> dict:
     (seed / "municipalities.geojson").write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
     counts["municipalities"] = len(collection["features"])
     zones = geography.police_zones(shared / "brussels_police_zones.csv", checked)
-    with (seed / "police_zones.csv").open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(zones[0]))
-        writer.writeheader()
-        writer.writerows(zones)
-    counts["police_zones"] = len(zones)
+    counts["police_zones"] = write_csv(seed / "police_zones.csv", zones, list(zones[0]))
     counts["gazetteer"] = gazetteer.import_gazetteer(shared / "gazetteer", seed / "gazetteer.csv")
     return counts

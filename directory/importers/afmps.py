@@ -16,11 +16,12 @@ and no opening hours, so none are invented here.
 
 from __future__ import annotations
 
-import csv
 import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
+
+from directory.importers.common import write_csv
 
 COLUMNS = ["id", "name", "address", "postcode", "municipality", "status", "lat", "lon", "x_lambert2008",
            "y_lambert2008", "source", "checked"]
@@ -119,9 +120,4 @@ def in_brussels(row: dict) -> bool:
 
 
 def write(rows: Iterable[dict], target: Path) -> int:
-    rows = list(rows)
-    with Path(target).open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return len(rows)
+    return write_csv(target, rows, COLUMNS)

@@ -18,9 +18,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterator
 
+from directory import geo
+from directory.importers.common import write_csv
+
 COLUMNS = ["id", "kind", "name", "name_fr", "name_nl", "name_en", "category", "lat", "lon", "source"]
 # The Brussels-Capital Region's bounding box, with a small margin.
-REGION_BBOX = (50.76, 4.24, 50.92, 4.49)
 PUBLIC_POI = {
     "amenity=hospital", "amenity=clinic", "amenity=townhall", "amenity=university", "amenity=college",
     "amenity=library", "amenity=police", "amenity=courthouse", "amenity=community_centre",
@@ -38,7 +40,7 @@ SOURCE = {
 
 
 def in_region(lat: float, lon: float) -> bool:
-    return REGION_BBOX[0] <= lat <= REGION_BBOX[2] and REGION_BBOX[1] <= lon <= REGION_BBOX[3]
+    return geo.in_bbox(lat, lon, geo.BRUSSELS_BBOX)
 
 
 def title(name: str) -> str:
@@ -98,8 +100,4 @@ def import_gazetteer(folder: Path, target: Path) -> int:
     folder = Path(folder)
     rows = [*stations(folder / "irail_stations_be.csv"), *stops(folder / "stib_stops_2024-05.csv"),
             *osm(folder / "brussels_osm_streets_pois.csv")]
-    with Path(target).open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return len(rows)
+    return write_csv(target, rows, COLUMNS)

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from directory.build import is_shelter
+from directory.importers.common import write_csv
 
 CONFIDENCE = {"C": "confirmed", "P": "partly", "U": "unconfirmed"}
 SEED_COLUMNS = [
@@ -70,8 +71,4 @@ def import_services(source: Path, target: Path, checked: str) -> int:
     """Write the seed file; returns the number of rows."""
     with source.open(encoding="utf-8", newline="") as fh:
         rows = [convert(r, checked) for r in csv.DictReader(fh)]
-    with target.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=SEED_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return len(rows)
+    return write_csv(target, rows, SEED_COLUMNS)
