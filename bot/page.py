@@ -48,9 +48,20 @@ def render_page(db_path: Path, exit_url: str) -> str:
         phones = phone_strings(directory)
     finally:
         directory.close()
-    data = json.dumps({"default": languages.default(), "texts": texts, "phones": phones, "exit": exit_url},
-                      ensure_ascii=False)
+    directions = {code: languages.get(code).direction for code in languages.codes()}
+    data = json.dumps({"default": languages.default(), "texts": texts, "phones": phones, "exit": exit_url,
+                       "directions": directions}, ensure_ascii=False)
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     page = TEMPLATE.read_text(encoding="utf-8")
     page = MARKER.sub(lambda m: html.escape(texts[languages.default()][m.group(1)]), page)
+    page = page.replace("<!--LANGUAGES-->", language_buttons())
     return page.replace("<!--I18N-->", f'<script type="application/json" id="i18n">{data}</script>')
+
+
+def language_buttons() -> str:
+    """One button per language of the registry, named in its own language."""
+    return "".join(
+        f'<button type="button" class="lang" data-lang="{code}" lang="{code}" title="{html.escape(lang.own_name)}" '
+        f'aria-label="{html.escape(lang.own_name)}" aria-pressed="{str(code == languages.default()).lower()}">'
+        f'{code.upper()}</button>'
+        for code, lang in ((c, languages.get(c)) for c in languages.codes()))

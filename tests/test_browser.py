@@ -17,6 +17,7 @@ from tests.conftest import ROOT, web_alone
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "docs" / "screenshots"
+ARTIFACTS = ROOT / "test-artifacts"  # git ignores it
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-default-apps"]
 XSS = '<img src=x onerror="document.title=\'pwned\'">'
@@ -94,14 +95,85 @@ def test_quick_exit_button_replaces_the_page_and_back_does_not_return(stack, pag
     assert not page.url.startswith(stack.web)
 
 
-@pytest.mark.parametrize("keys", [["Escape"], ["Shift", "Shift", "Shift"]])
-def test_quick_exit_by_keyboard(stack, page, keys):
+def test_quick_exit_by_keyboard_is_shift_alone_three_times(stack, page):
     page.goto(f"{stack.web}/")
     page.locator(".msg.bot").first.wait_for()
-    for key in keys:
-        page.keyboard.press(key)
+    page.keyboard.press("Shift")
+    assert "2" in page.inner_text("#status")  # a screen reader hears how many presses are left
+    page.keyboard.press("Shift")
+    page.keyboard.press("Shift")
     page.wait_for_timeout(1000)
     assert not page.url.startswith(stack.web)
+
+
+def _capitals_with_shift(pg, word: str) -> None:
+    pg.keyboard.down("Shift")
+    for letter in word:
+        pg.keyboard.press(letter)
+    pg.keyboard.up("Shift")
+
+
+@pytest.mark.parametrize("typing", [
+    lambda pg: pg.keyboard.press("Escape"),
+    lambda pg: [_capitals_with_shift(pg, "CPVS") for _ in range(3)],
+    lambda pg: [pg.keyboard.press("Shift+Tab") for _ in range(3)],
+    lambda pg: [pg.keyboard.press(k) for k in ("Shift", "Shift", "a", "Shift")],
+], ids=["escape", "CPVS typed three times", "shift-tab three times", "shift shift a shift"])
+def test_typing_and_navigating_never_exit(stack, page, typing):
+    page.goto(f"{stack.web}/")
+    page.locator(".msg.bot").first.wait_for()
+    page.focus("#message")
+    typing(page)
+    page.wait_for_timeout(500)
+    assert page.url.startswith(stack.web)
+    assert page.locator(".msg.bot").count() >= 1  # the conversation is still there
+
+
+@pytest.mark.parametrize("size, scale", [((390, 844), 1), ((320, 640), 1), ((195, 422), 2), ((844, 390), 1)],
+                         ids=["phone 390", "phone 320", "200 % zoom", "landscape"])
+def test_the_exit_and_the_numbers_stay_on_screen_after_twenty_exchanges(stack, browser, size, scale):
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale,
+                                  is_mobile=True, has_touch=True, locale="fr-BE")
+    pg = context.new_page()
+    pg.goto(f"{stack.web}/")
+    pg.locator(".msg.bot").first.wait_for()
+    for i in range(20):
+        send(pg, ("bonjour", "je veux parler à quelqu'un", "pharmacie à Schaerbeek", "merci")[i % 4])
+    for selector in ("#quick-exit", ".emergency a[href='tel:112']", ".emergency a[href='tel:101']", "#message"):
+        box = pg.locator(selector).bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= height and box["x"] + box["width"] <= width, \
+            (selector, box)
+        on_top = pg.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('a, button, textarea')?.id "
+                             "|| document.elementFromPoint(x, y).closest('a')?.getAttribute('href')",
+                             [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+        assert on_top in ("quick-exit", "tel:112", "tel:101", "message"), (selector, on_top)
+    assert pg.evaluate("() => document.documentElement.scrollWidth") <= width
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"chat-20-exchanges-{width}x{height}.png"))
+    pg.tap("#quick-exit")  # one tap
+    pg.wait_for_timeout(1000)
+    assert not pg.url.startswith(stack.web)
+    context.close()
+
+
+def test_a_screen_reader_hears_who_speaks_and_reaches_the_message_box_second(stack, page):
+    page.goto(f"{stack.web}/")
+    page.locator(".msg.bot").first.wait_for()
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "quick-exit"  # the first stop
+    for text in ("bonjour", "je veux parler à quelqu'un", "pharmacie à Schaerbeek", "merci"):
+        send(page, text)
+    turns = page.locator("#log .turn")
+    assert turns.first.locator(".sr-only").inner_text().startswith("Relais")
+    assert page.locator("#log .turn.me .sr-only").first.inner_text().startswith("Vous")
+    page.focus("#quick-exit")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "message"
+    for link in page.locator("a[href^='tel:']").all():
+        box = link.bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, (link.get_attribute("href"), box)
+        assert link.get_attribute("aria-label").startswith("Appeler le ")
 
 
 def test_nothing_is_stored_and_no_request_leaves_the_machine(stack, page):

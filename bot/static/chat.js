@@ -12,9 +12,11 @@
   var form = document.getElementById("composer");
   var input = document.getElementById("message");
   var EXIT_URL = data.exit || "https://www.meteo.be/";
-  var RTL = ["ar", "he", "fa", "ur"];        // ready for right-to-left languages to come
   var pendingLocation = null;                // sent with one message only, then forgotten
   var locate = document.getElementById("locate");
+  var scroller = document.getElementById("scroll");
+  var app = document.querySelector(".app");
+  var statusLine = document.getElementById("status");
 
   function newSession() {
     var bytes = new Uint8Array(16);
@@ -28,9 +30,12 @@
     if (!texts[next]) { return; }
     lang = next;
     document.documentElement.lang = next;
-    document.documentElement.dir = RTL.indexOf(next) >= 0 ? "rtl" : "ltr";
+    document.documentElement.dir = data.directions[next] || "ltr";  // from the language registry
     document.querySelectorAll("[data-i18n]").forEach(function (el) { setTextWithPhones(el, t(el.dataset.i18n)); });
-    document.querySelectorAll("[data-i18n-label]").forEach(function (el) { el.setAttribute("aria-label", t(el.dataset.i18nLabel)); });
+    document.querySelectorAll("[data-i18n-label]").forEach(function (el) {
+      el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+      if (el.title) { el.title = t(el.dataset.i18nLabel); }
+    });
     document.querySelectorAll("[data-i18n-placeholder]").forEach(function (el) { el.placeholder = t(el.dataset.i18nPlaceholder); });
     document.querySelectorAll("button.lang").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.lang === next)); });
   }
@@ -57,6 +62,8 @@
       var a = document.createElement("a");
       if (best.tel) {
         a.href = "tel:" + best.p.replace(/[^0-9+]/g, "");
+        a.className = "call";
+        a.setAttribute("aria-label", t("call") + " " + best.p);
       } else {
         a.href = /^https?:/i.test(best.p) ? best.p : "https://" + best.p;
         a.rel = "noopener noreferrer";
@@ -80,12 +87,25 @@
     }
   }
 
+  function scrollToEnd() {  // the conversation scrolls, or the whole page when the screen is very short
+    scroller.scrollTop = scroller.scrollHeight;
+    app.scrollTop = app.scrollHeight;
+  }
+
+  /* One turn: who speaks (for screen readers), then the message, added to the log as one unit. */
   function addMessage(kind, text) {
+    var turn = document.createElement("div");
+    turn.className = "turn " + kind;
+    var who = document.createElement("span");
+    who.className = "sr-only";
+    who.textContent = t(kind === "me" ? "me" : "bot") + " : ";
     var div = document.createElement("div");
     div.className = "msg " + kind;
     setTextWithPhones(div, text);
-    log.appendChild(div);
-    div.scrollIntoView({ block: "end" });
+    turn.appendChild(who);
+    turn.appendChild(div);
+    log.appendChild(turn);
+    scrollToEnd();
     return div;
   }
 
@@ -97,13 +117,14 @@
       btn.type = "button";
       btn.textContent = b.title;
       btn.addEventListener("click", function () {
-        var m = /"language"\s*:\s*"(fr|nl|en)"/.exec(b.payload || "");
-        if (m) { chosen = m[1]; applyLanguage(m[1]); }
+        var m = /"language"\s*:\s*"([a-z]{2,3})"/.exec(b.payload || "");
+        if (m && texts[m[1]]) { chosen = m[1]; applyLanguage(m[1]); }
         send(b.payload, b.title);
       });
       row.appendChild(btn);
     });
     log.appendChild(row);
+    scrollToEnd();
   }
 
   function send(message, shown) {
@@ -114,7 +135,8 @@
       body.location = pendingLocation;
       pendingLocation = null;
       locate.setAttribute("aria-pressed", "false");
-      locate.textContent = t("locate");
+      locate.setAttribute("aria-label", t("locate"));
+      locate.title = t("locate");
     }
     return fetch("/api/chat", {
       method: "POST",
@@ -137,6 +159,7 @@
   }
 
   function quickExit() {
+    document.documentElement.className = "leaving";
     log.textContent = "";
     input.value = "";
     session = null;
@@ -151,18 +174,36 @@
     navigator.geolocation.getCurrentPosition(function (pos) {
       pendingLocation = { lat: pos.coords.latitude, lon: pos.coords.longitude };
       locate.setAttribute("aria-pressed", "true");
-      locate.textContent = t("located");
+      locate.setAttribute("aria-label", t("located"));
+      locate.title = t("located");
+      statusLine.textContent = t("located");
     }, function () { addMessage("notice", t("no_location")); }, { timeout: 10000, maximumAge: 0 });
   });
-  var shifts = [];
-  document.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") { quickExit(); return; }
-    if (e.key === "Shift" && !e.repeat) {
-      var now = Date.now();
-      shifts = shifts.filter(function (s) { return now - s < 1500; });
-      shifts.push(now);
-      if (shifts.length >= 3) { quickExit(); }
+  /* Keyboard exit, as GOV.UK's "Exit this page": the Shift key pressed alone three times,
+     each within 5 s of the last. Shift used to type a capital or with Tab, and any other key,
+     start the count again, so typing and navigating never exit. Counted on key release. */
+  var EXIT_WINDOW = 5000;
+  var exitPresses = 0;
+  var exitTimer = null;
+  var lastKeyWasModified = false;
+
+  function resetExitKeys() {
+    if (exitTimer) { clearTimeout(exitTimer); exitTimer = null; }
+    if (exitPresses > 0) { statusLine.textContent = t("exit_reset"); }
+    exitPresses = 0;
+  }
+
+  document.addEventListener("keyup", function (e) {
+    if (e.key === "Shift" && !lastKeyWasModified) {
+      exitPresses += 1;
+      if (exitPresses >= 3) { quickExit(); return; }
+      statusLine.textContent = t(exitPresses === 1 ? "exit_two" : "exit_one");
+      if (exitTimer) { clearTimeout(exitTimer); }
+      exitTimer = setTimeout(resetExitKeys, EXIT_WINDOW);
+    } else if (exitPresses > 0) {
+      resetExitKeys();
     }
+    lastKeyWasModified = e.shiftKey;
   });
 
   document.querySelectorAll("button.lang").forEach(function (b) {
