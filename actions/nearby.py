@@ -13,8 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Optional
 
+import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -42,8 +45,19 @@ POLICE_WORDS = {"eva", "police", "politie", "commissariat", "plainte", "klacht",
 MEDICAL_WORDS = {"cpvs", "zsg", "hopital", "ziekenhuis", "hospital", "viol", "verkrachting", "rape", "medecin"}
 SERVICE_WORDS = {"service", "services", "association", "associations", "dienst", "diensten", "hulpverlening",
                  "organisation", "organisatie", "support"}
-SERVICE_CATEGORIES = ["association", "legal", "fgm_forced_marriage", "lgbtqi", "housing", "medical",
-                      "police_victim_reception", "coordination"]
+SITUATIONS_FILE = Path(__file__).with_name("situations.yml")
+
+
+@lru_cache(maxsize=1)
+def situations() -> dict:
+    """actions/situations.yml: what a search for help shows in each situation."""
+    return yaml.safe_load(SITUATIONS_FILE.read_text(encoding="utf-8"))
+
+
+def situation_of(tracker: Tracker) -> dict:
+    """The settings of the conversation's situation (slot `situation`), `default` when none is known."""
+    known = situations()["situations"]
+    return known.get(tracker.get_slot("situation") or "default") or known["default"]
 
 
 def wanted(text: str, previous: Optional[str]) -> str:
@@ -140,18 +154,47 @@ def cpvs_line(d, lang: Optional[str]) -> str:
     return t("cpvs", lang, name=cpvs.text("what", lang) or cpvs.name(lang), phone=cpvs.phone)
 
 
-def search(d, place: Place, kind: str, lang: Optional[str], k: int) -> tuple[list, list]:
-    """(lines, hits) for a search of `kind` around `place`, the first `k` hits."""
-    if kind in ("pharmacy", "default"):
+def search(d, place: Place, kind: str, lang: Optional[str], k: int, situation: dict) -> tuple[list, list]:
+    """(lines, hits) for a search of `kind` around `place`, the first `k` hits.
+
+    A search for help (`default`) lists the services that fit the situation,
+    never pharmacies: those come only when asked for (`pharmacy`)."""
+    if kind == "pharmacy":
         hits = d.nearest(place.lat, place.lon, k, categories=["pharmacy"])
         lines = [t("pharmacies", lang)]
     elif kind == "medical":
         hits = d.nearest(place.lat, place.lon, k, categories=["medical"])
         lines = [t("services", lang)]
+    elif kind == "default":
+        hits = d.nearest(place.lat, place.lon, k, categories=situations()["categories"],
+                         topics=situation.get("topics", ()), audience=situation.get("audience"))
+        lines = [t("services", lang)]
     else:
-        hits = d.nearest(place.lat, place.lon, k, categories=SERVICE_CATEGORIES)
+        hits = d.nearest(place.lat, place.lon, k, categories=situations()["categories"])
         lines = [t("services", lang)]
     return lines, hits
+
+
+def first_lines(d, situation: dict, lang: Optional[str]) -> list[str]:
+    """The lines a situation puts first (actions/situations.yml `first`), from the directory."""
+    lines = []
+    for entry in situation.get("first") or []:
+        (text_key, service_id), = entry.items()
+        service = d.service(service_id)
+        if service is None or not service.phone:
+            continue
+        hours = service.text("hours", lang)
+        lines.append(t(text_key, lang, name=service.text("what", lang) or service.name(lang), phone=service.phone,
+                       hours=f" ({hours})" if hours else ""))
+    return lines
+
+
+def talk_line(d, lang: Optional[str]) -> Optional[str]:
+    """The two helplines, each in its language."""
+    lines = {code: d.service(service_id) for code, service_id in situations()["talk"].items()}
+    if not all(service and service.phone for service in lines.values()):
+        return None
+    return t("talk", lang, **{code: service.phone for code, service in lines.items()})
 
 
 class ActionFindNearby(Action):
@@ -183,10 +226,11 @@ class ActionFindNearby(Action):
             if not isinstance(place, Place):
                 dispatcher.utter_message(response=f"utter_place_{place.reason}")
                 return [SlotSet("place", None), SlotSet("search_kind", kind)]
-        return answer(dispatcher, d, place, kind, lang, offset=0)
+        return answer(dispatcher, d, place, kind, lang, offset=0, situation=situation_of(tracker))
 
 
-def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: Optional[str], offset: int) -> list:
+def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: Optional[str], offset: int,
+           situation: dict) -> list:
     try:
         if kind == "police":
             line = eva_line(d, place, lang)
@@ -195,7 +239,7 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
             else:
                 dispatcher.utter_message(response="utter_complaint")
             return [SlotSet("place", None), SlotSet("search_kind", None)]
-        lines, hits = search(d, place, kind, lang, offset + PAGE + 1)
+        lines, hits = search(d, place, kind, lang, offset + PAGE + 1, situation)
     except QueryError:
         dispatcher.utter_message(response="utter_place_outside_belgium")
         return [SlotSet("place", None)]
@@ -204,18 +248,22 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
         dispatcher.utter_message(response="utter_search_unavailable")
         return []
     page, has_more = hits[offset:offset + PAGE], len(hits) > offset + PAGE
-    if not page:
+    help_first = kind == "default" and offset == 0  # help for a place: never an empty answer
+    if not page and not help_first:
         say(dispatcher, t("no_more" if offset else "nothing", lang, place=place.name), lang)
         return [SlotSet("place", None)]
     whats = {h.service_id: (d.service(h.service_id).text("what", lang) if h.service_id else None) for h in page}
-    body = [t("near", lang, place=place.name), *lines,
-            *(hit_line(offset + i + 1, h, lang, whats.get(h.service_id)) for i, h in enumerate(page))]
+    body = [t("near", lang, place=place.name)]
+    if help_first:
+        body += first_lines(d, situation, lang)
+        body += [line for line in (talk_line(d, lang), eva_line(d, place, lang)) if line]
+    if page:
+        body += [*lines, *(hit_line(offset + i + 1, h, lang, whats.get(h.service_id)) for i, h in enumerate(page))]
     if any(h.kind == "pharmacy" for h in page):
         body.append(t("no_pharmacy_phone", lang))
-    if kind == "default" and offset == 0:
-        eva = eva_line(d, place, lang)
-        body += [eva] if eva else []
-        body.append(cpvs_line(d, lang))
+    if help_first:
+        body += [cpvs_line(d, lang)] if situation.get("cpvs") else []
+        body.append(t("pharmacist_hint", lang))
     if has_more:
         body.append(t("more", lang))
     say(dispatcher, "\n".join(body), lang, {"type": "contact_points", "items": [item(h) for h in page]})
@@ -244,4 +292,4 @@ class ActionMoreResults(Action):
         kind = tracker.get_slot("search_kind") or "default"
         offset = int(tracker.get_slot("search_offset") or PAGE)
         place = Place(name, lat, lon, "point", "previous", None, "previous search", "previous")
-        return answer(dispatcher, d, place, "pharmacy" if kind == "default" else kind, lang, offset)
+        return answer(dispatcher, d, place, kind, lang, offset, situation_of(tracker))

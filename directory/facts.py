@@ -106,17 +106,20 @@ class Directory:
 
     def nearest(self, lat: float, lon: float, k: int = 5, *, categories: Sequence[str] = (),
                 languages: Sequence[str] = (), audience: Optional[str] = None, open_now: bool = False,
-                include_suspended: bool = False, when: Optional[datetime] = None) -> list[Hit]:
+                include_suspended: bool = False, when: Optional[datetime] = None,
+                topics: Sequence[str] = ()) -> list[Hit]:
         """The `k` nearest active contact points to (lat, lon), nearest first; raises QueryError.
 
         Filters: taxonomy `categories` (any of), service `languages` (any of),
-        an `audience`, open now (Europe/Brussels time, or at `when`).
+        an `audience`, open now (Europe/Brussels time, or at `when`), and
+        `topics` (any of; only services whose topics are known pass).
 
         >>> [h.kind for h in Directory().nearest(50.8672, 4.3773, 2, categories=["pharmacy"])]
         ['pharmacy', 'pharmacy']
         """
         return queries.nearest(self.conn, lat, lon, k, categories=categories, languages=languages,
-                               audience=audience, open_now=open_now, include_suspended=include_suspended, when=when)
+                               audience=audience, open_now=open_now, include_suspended=include_suspended, when=when,
+                               topics=topics)
 
     def search(self, text: str, *, doc_types: Sequence[str] = (), category: Optional[str] = None,
                municipality: Optional[str] = None, language: Optional[str] = None, audience: Optional[str] = None,

@@ -107,6 +107,7 @@ class Filters:
     open_now: bool = False
     include_suspended: bool = False
     when: Optional[datetime] = None
+    topics: Sequence[str] = ()
 
 
 def _service_facts(conn: sqlite3.Connection, service_ids: Iterable[str]) -> dict:
@@ -115,9 +116,9 @@ def _service_facts(conn: sqlite3.Connection, service_ids: Iterable[str]) -> dict
         return {}
     marks = ",".join("?" * len(ids))
     facts = {r[0]: {"phone": r[1], "languages": json.loads(r[2]), "audiences": json.loads(r[3]),
-                    "confidence": r[4], "checked": r[5], "slots": None}
-             for r in conn.execute(f"select id, phone, languages, audiences, confidence, checked from services "
-                                   f"where id in ({marks})", ids)}
+                    "confidence": r[4], "checked": r[5], "topics": json.loads(r[6]), "slots": None}
+             for r in conn.execute(f"select id, phone, languages, audiences, confidence, checked, topics "
+                                   f"from services where id in ({marks})", ids)}
     for sid, day, opens, closes in conn.execute(
             f"select service_id, weekday, opens, closes from schedules where service_id in ({marks})", ids):
         facts[sid]["slots"] = (facts[sid]["slots"] or []) + [(day, opens, closes)]
@@ -129,6 +130,8 @@ def _passes(facts: Optional[dict], f: Filters) -> bool:
     if f.languages and facts and facts["languages"] and not set(f.languages) & set(facts["languages"]):
         return False
     if f.audience and facts and facts["audiences"] and f.audience not in facts["audiences"]:
+        return False
+    if f.topics and (facts is None or not set(f.topics) & set(facts["topics"])):
         return False
     if f.open_now and (facts is None or is_open(facts["slots"], f.when) is not True):
         return False
@@ -151,7 +154,7 @@ def taxonomy_codes(conn: sqlite3.Connection, kind: str = "category") -> set:
 
 def nearest(conn: sqlite3.Connection, lat: float, lon: float, k: int = 5, categories: Sequence[str] = (),
             languages: Sequence[str] = (), audience: Optional[str] = None, open_now: bool = False,
-            include_suspended: bool = False, when: Optional[datetime] = None) -> list[Hit]:
+            include_suspended: bool = False, when: Optional[datetime] = None, topics: Sequence[str] = ()) -> list[Hit]:
     """The `k` nearest active contact points, distance-ranked, in metres.
 
     Uses the R*Tree: it looks in a small square first and widens it until it
@@ -164,7 +167,7 @@ def nearest(conn: sqlite3.Connection, lat: float, lon: float, k: int = 5, catego
     unknown = set(categories) - taxonomy_codes(conn)
     if unknown:
         raise QueryError(f"unknown categories: {', '.join(sorted(unknown))}")
-    filters = Filters(categories, languages or (), audience, open_now, include_suspended, when)
+    filters = Filters(categories, languages or (), audience, open_now, include_suspended, when, topics)
     radius: float = START_RADIUS_M
     while True:
         found = _within(conn, lat, lon, radius, filters, k)

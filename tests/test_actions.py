@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import db
 from actions.lookup import ActionLookup
 from actions.nearby import ActionFindNearby, ActionMoreResults
-from tests.conftest import DB
+from tests.conftest import DB, ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -161,6 +161,10 @@ def test_every_number_an_action_says_is_in_the_directory(directory):
     cases = [(ActionFindNearby(), tracker(text, "inform_place", lang))
              for text in ("1000", "1030", "1050", "1070", "1180", "1210", "Gare du Midi", "Jette", "Uccle")
              for lang in ("fr", "nl", "en")]
+    cases += [(ActionFindNearby(), tracker("1060", "inform_place", lang, slots={"situation": situation}))
+              for situation in ("domestic", "sexual_violence", "leaving_home", "children", "fgm_forced_marriage",
+                                "lgbtqi", "perpetrator", "relative")
+              for lang in ("fr", "nl", "en")]
     cases += [(ActionLookup(), tracker(text, "lookup_service", lang))
               for text in ("GAMS", "EVA", "CPVS", "SOS Viol", "Rainbowhouse", "formation", "1712", "Praxis",
                            "Child Focus", "hulplijn", "EVA Montgomery", "refuge", "police")
@@ -186,3 +190,59 @@ def test_the_place_keeps_a_house_number_typed_after_a_street(text, entity, expec
     start = text.index(entity)
     entities = [{"entity": "place", "value": entity, "start": start, "end": start + len(entity)}]
     assert place_text(tracker(text, "find_nearby", entities=entities)) == expected
+
+
+# Issue 12, item 4: help for a place is the help that fits the conversation, not pharmacies.
+
+def _help_near(place_text: str, lang: str = "en", situation=None, entities=()) -> str:
+    slots = {"situation": situation} if situation else {}
+    intent = "find_nearby" if entities else "inform_place"
+    messages, _ = run(ActionFindNearby(), tracker(place_text, intent, lang, slots=slots, entities=entities))
+    return messages[0]["text"]
+
+
+def test_help_for_a_place_is_never_a_list_of_pharmacies():
+    text = _help_near("where can I find help in Anderlecht", entities=[place("anderlecht")])
+    assert "Nearest pharmacies" not in text and "Pharmacie" not in text
+    assert "0800 30 030" in text and "1712" in text  # the helplines
+    assert any(line.startswith("A pharmacist can also listen") for line in text.splitlines())
+
+
+def test_partner_violence_near_1060_is_not_answered_with_sexual_violence_services_only():
+    text = _help_near("1060", "fr", situation="domestic")
+    assert "02 535 45 42" not in text and "0800 98 100" not in text  # the CPVS and SOS Viol: sexual violence
+    assert "0800 30 030" in text and "Cellule EVA" in text
+    services = [line for line in text.splitlines() if re.match(r"^\d\. ", line)]
+    assert services and not any("SOS Viol" in line or "CPVS" in line for line in services)
+
+
+def test_after_sexual_violence_the_cpvs_comes_first():
+    text = _help_near("1060", "nl", situation="sexual_violence")
+    assert "02 535 45 42" in text.splitlines()[1]
+
+
+def test_leaving_home_gives_the_shelter_intake_line_and_no_shelter_address():
+    text = _help_near("1060", "fr", situation="leaving_home")
+    assert "02 539 27 44" in text.splitlines()[1] and "adresses des refuges restent secrètes" in text
+
+
+def test_more_results_of_a_help_search_are_services_too():
+    _, events = run(ActionFindNearby(), tracker("1000", "inform_place", "en", slots={"situation": "domestic"}))
+    slots = {e["name"]: e["value"] for e in events}
+    more = tracker("more", "more_results", "en", slots={**slots, "situation": "domestic"})
+    messages, _ = run(ActionMoreResults(), more)
+    assert "pharmac" not in messages[0]["text"].lower()
+
+
+def test_every_situation_of_the_domain_is_described_and_names_real_services(directory):
+    import yaml
+
+    from actions.nearby import situations
+
+    domain = yaml.safe_load((ROOT / "bot" / "domain" / "help.yml").read_text(encoding="utf-8"))
+    values = {m["value"] for m in domain["slots"]["situation"]["mappings"]}
+    described = situations()["situations"]
+    assert values | {"default"} == set(described)
+    ids = [sid for s in described.values() for entry in s.get("first") or [] for sid in entry.values()]
+    ids += list(situations()["talk"].values())
+    assert all(directory.service(sid) is not None for sid in ids), ids

@@ -269,3 +269,34 @@ def test_safety_basics_start_with_112_and_explain_quick_exit(stack, message, lan
 def test_complaint_says_any_station_and_what_to_bring_after_sexual_violence(stack):
     text = texts(stack.chat(session(), "how do I file a complaint"))
     assert "Any police station takes complaints, 24/7" in text and "paper bag" in text
+
+
+# Issue 12, item 4: help for a place fits the conversation; pharmacies only when asked for.
+
+@pytest.mark.parametrize("message, lang", [
+    ("où trouver de l'aide à Anderlecht ?", "fr"), ("waar vind ik hulp in Anderlecht?", "nl"),
+    ("where can I find help in Anderlecht", "en"),
+])
+def test_help_in_a_place_is_help_not_pharmacies(stack, message, lang):
+    reply = stack.chat(session(), message)
+    text = texts(reply)
+    assert reply["lang"] == lang
+    assert "0800 30 030" in text and "1712" in text
+    assert not any(word in text for word in ("Pharmacies les plus proches", "Dichtstbijzijnde apotheken",
+                                             "Nearest pharmacies"))
+
+
+def test_a_place_after_a_shelter_question_brings_the_intake_line(stack):
+    sid = session()
+    stack.chat(sid, "je dois partir de chez moi ce soir, où dormir ?")
+    text = texts(stack.chat(sid, "1060"))
+    assert "02 539 27 44" in text and "Pharmacies les plus proches" not in text
+
+
+def test_partner_violence_near_1060_is_not_only_sexual_violence_services(stack):
+    sid = session()
+    stack.chat(sid, "il contrôle mon téléphone et mon argent, c'est normal ?")
+    text = texts(stack.chat(sid, "de l'aide près de 1060"))
+    listed = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
+    assert listed and not all(("SOS Viol" in line or "CPVS" in line) for line in listed)
+    assert "02 535 45 42" not in text and "Pharmacies les plus proches" not in text
