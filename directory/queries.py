@@ -259,23 +259,34 @@ def search(conn: sqlite3.Connection, text: str, doc_types: Sequence[str] = (), c
     """Full-text search over services, pharmacies and trainings (accent-insensitive).
 
     All words must match (as prefixes); when none matches that way, any word
-    may. Filters narrow the results; `near` = (lat, lon) adds distances.
+    may. Filters narrow the results; `near` = (lat, lon) adds distances. With
+    no text, the filters alone choose (nearest first with `near`, else by
+    name); a text that is only a category's name ("pharmacie", "apotheek")
+    is that category. Suspended pharmacies are never listed.
     """
     if not isinstance(limit, int) or not 1 <= limit <= 100:
         raise QueryError("limit must be a whole number from 1 to 100")
     if category and category not in taxonomy_codes(conn):
         raise QueryError(f"unknown category: {category}")
-    results: list = []
-    for any_word in (False, True):
-        query = fts_query(text, any_word)
-        if query is None:
+    named = category_named(conn, text)
+    if named and not category:
+        category, text = named, ""
+    if fts_query(text) is None:
+        if not (doc_types or category or municipality or language or audience or open_now or near):
             return []
-        rows = conn.execute(
-            "select doc_type, doc_id from search_index where search_index match ? "
-            "order by bm25(search_index, 0, 0, 30.0, 4.0, 1.0) limit 200", (query,)).fetchall()
+        rows = conn.execute("select doc_type, doc_id from search_index order by doc_type, name").fetchall()
         results = [r for r in rows if not doc_types or r[0] in doc_types]
-        if results:
-            break
+        if near:  # nearest first, before the limit
+            results = _by_distance(conn, results, near)
+    else:
+        results = []
+        for any_word in (False, True):
+            rows = conn.execute(
+                "select doc_type, doc_id from search_index where search_index match ? "
+                "order by bm25(search_index, 0, 0, 30.0, 4.0, 1.0) limit 200", (fts_query(text, any_word),)).fetchall()
+            results = [r for r in rows if not doc_types or r[0] in doc_types]
+            if results:
+                break
     out: list[SearchResult] = []
     for doc_type, doc_id in results:
         item = _hydrate(conn, doc_type, doc_id, when)
@@ -290,7 +301,30 @@ def search(conn: sqlite3.Connection, text: str, doc_types: Sequence[str] = (), c
     return out
 
 
+def category_named(conn: sqlite3.Connection, text: str) -> Optional[str]:
+    """The category whose name, in any language, is the whole of `text` (folded), if any."""
+    folded = fold(text or "").strip()
+    if not folded:
+        return None
+    for row in conn.execute("select * from taxonomy where kind = 'category'"):
+        labels = {fold(row[f"label_{lang}"]) for lang in languages.codes()} | {fold(row["code"])}
+        if folded in labels:
+            return row["code"]
+    return None
+
+
+def _by_distance(conn: sqlite3.Connection, docs: list, near: tuple) -> list:
+    """Documents that have a place, nearest to `near` first."""
+    points = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(
+        "select 'pharmacy', ref, lat, lon from locations where kind = 'pharmacy' "
+        "union all select 'service', service_id, lat, lon from locations where service_id is not null")}
+    placed = [(geo.haversine_m(near[0], near[1], *points[(d[0], d[1])]), d) for d in docs if (d[0], d[1]) in points]
+    return [d for _, d in sorted(placed)]
+
+
 def _search_filters(item: SearchResult, category, municipality, language, audience, open_now) -> bool:
+    if item["type"] == "pharmacy" and item.get("status") != "ACTIVE":
+        return False
     if category and category not in item["categories"]:
         return False
     if language and item.get("languages") and language not in item["languages"]:

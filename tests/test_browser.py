@@ -356,3 +356,55 @@ def test_page_weight_and_narrow_screens(stack, browser):
     pg.goto(f"{stack.web}/staff")
     assert pg.evaluate("() => document.documentElement.scrollWidth") <= 320
     context.close()
+
+
+@pytest.mark.parametrize("message", ["il me crie dessus tout le temps, c'est normal ?",
+                                     "j'ai été violée hier soir", "je dois partir de chez moi ce soir"])
+def test_the_first_answer_to_a_disclosure_fits_one_phone_screen_and_asks_back(stack, browser, message):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="fr-BE")
+    pg = context.new_page()
+    pg.goto(f"{stack.web}/")
+    pg.locator(".msg.bot").first.wait_for()
+    answer = send(pg, message)
+    assert answer.rstrip().endswith("?")
+    visible = pg.locator("#scroll").bounding_box()
+    bubble = pg.locator(".msg.bot").last.bounding_box()
+    buttons = pg.locator(".choices").last.bounding_box()
+    assert bubble["y"] >= visible["y"] and buttons["y"] + buttons["height"] <= visible["y"] + visible["height"]
+    context.close()
+
+
+def test_the_staff_page_scrolls_to_its_last_result_on_a_phone(stack, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 640}, locale="fr-BE")
+    pg = context.new_page()
+    pg.goto(f"{stack.web}/staff")
+    pg.locator("#q:focus").wait_for()
+    pg.keyboard.type("EVA")
+    pg.locator("#results tbody tr").nth(4).wait_for()
+    last = pg.locator("#results tbody tr").last
+    last.scroll_into_view_if_needed()
+    box = last.bounding_box()
+    assert pg.evaluate("() => window.scrollY") > 0 and box["y"] < 640
+    assert pg.locator("h1.brand").is_visible()
+    context.close()
+
+
+def test_staff_page_filters_alone_explains_an_empty_list_and_shows_sources(stack, page):
+    page.goto(f"{stack.web}/staff")
+    page.locator("#q:focus").wait_for()
+    page.select_option("#type", "pharmacy")
+    page.fill("#place", "1030")
+    page.locator("#results tbody tr").first.wait_for()
+    assert "1030" in page.locator("#results tbody tr").first.inner_text()
+    assert page.locator("#csv").get_attribute("href").startswith("/api/directory/search.csv?")
+    page.select_option("#type", "")
+    page.fill("#place", "")
+    page.fill("#q", "zzzqqq")
+    page.locator("#status", has_text="Aucun résultat").wait_for()
+    page.fill("#q", "GAMS")
+    page.locator("#results tbody tr").first.wait_for()
+    row = page.locator("#results tbody tr").first
+    row.locator("summary").click()
+    assert "Source" in row.inner_text() and "confirmed" in row.inner_text()
+    assert row.locator("button.copy").count() == 1

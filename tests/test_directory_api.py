@@ -92,3 +92,42 @@ def test_server_time_is_reported_and_small(api):
         timing = resp.headers["Server-Timing"]
     assert timing.startswith("directory;dur=")
     assert float(timing.split("=")[1]) < 100
+
+
+# Issue 12, item 8: what staff expect of a lookup.
+
+def test_filters_alone_search_nearest_first(api):
+    status, body = call(api, "search", type="pharmacy", place="1030")
+    assert status == 200 and body["count"] > 0
+    distances = [r["distance_m"] for r in body["results"]]
+    assert distances == sorted(distances) and distances[0] < 1000
+
+
+def test_a_category_name_is_the_category_so_apotheek_is_found_for_pharmacie(api):
+    status, body = call(api, "search", q="pharmacie", limit="100")
+    assert status == 200 and {r["type"] for r in body["results"]} == {"pharmacy"}
+    assert any("apotheek" in r["names"]["fr"].lower() for r in body["results"])
+
+
+def test_suspended_pharmacies_are_never_listed(api):
+    _, body = call(api, "search", q="pharmacie royale")
+    assert body["results"] and all(r["status"] == "ACTIVE" for r in body["results"])
+
+
+def test_the_same_search_as_csv(api):
+    import csv
+    import io
+    import urllib.request
+
+    url = f"{api}/search.csv?" + urllib.parse.urlencode({"q": "GAMS"})
+    with urllib.request.urlopen(url) as resp:
+        assert resp.headers["Content-Type"].startswith("text/csv")
+        assert "attachment" in resp.headers["Content-Disposition"]
+        rows = list(csv.reader(io.StringIO(resp.read().decode("utf-8"))))
+    assert rows[0][:3] == ["type", "name", "phone"] and any(r[2] == "02 219 43 40" for r in rows[1:])
+
+
+def test_csv_cells_are_never_spreadsheet_formulas():
+    from bot.web.directory_routes import _spreadsheet_safe
+
+    assert _spreadsheet_safe("=HYPERLINK(\"x\")").startswith("'") and _spreadsheet_safe("GAMS") == "GAMS"

@@ -241,9 +241,14 @@ def test_leaving_tonight_gives_intake_lines_and_no_shelter_address(stack):
     ("what counts as abuse if he never hits me", "en", ["economic violence", "Istanbul Convention", "0800 30 030"]),
 ])
 def test_what_counts_as_violence_and_is_this_normal(stack, message, lang, expected):
-    reply = stack.chat(session(), message)
+    sid = session()
+    reply = stack.chat(sid, message)
     assert reply["lang"] == lang
-    assert all(e in texts(reply) for e in expected), texts(reply)
+    first = texts(reply)  # short: the helpline and a question, the legal text only on request
+    assert expected[2] in first and first.rstrip().endswith("?") and expected[1] not in first, first
+    assert [b["payload"] for b in reply["messages"][-1]["buttons"]] == ["/tell_me_more", "/danger"]
+    more = texts(stack.chat(sid, "/tell_me_more"))
+    assert all(e in more for e in expected), more
 
 
 @pytest.mark.parametrize("message, lang, expected", [
@@ -262,8 +267,11 @@ def test_what_happens_when_you_call_a_helpline(stack, message, lang, expected):
     ("how do I protect myself, he checks my phone history", "en", "Quick exit"),
 ])
 def test_safety_basics_start_with_112_and_explain_quick_exit(stack, message, lang, expected):
-    text = texts(stack.chat(session(), message))
-    assert text.index("112") < text.index("02 539 27 44") < text.index(expected), text
+    sid = session()
+    first = texts(stack.chat(sid, message))
+    assert first.index("112") < first.index("02 539 27 44") and first.rstrip().endswith("?"), first
+    more = texts(stack.chat(sid, {"fr": "oui", "nl": "ja", "en": "yes"}[lang]))  # "yes, I am safe": the detail
+    assert more.index("112") < more.index("02 539 27 44") < more.index(expected), more
 
 
 def test_complaint_says_any_station_and_what_to_bring_after_sexual_violence(stack):
@@ -300,3 +308,26 @@ def test_partner_violence_near_1060_is_not_only_sexual_violence_services(stack):
     listed = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
     assert listed and not all(("SOS Viol" in line or "CPVS" in line) for line in listed)
     assert "02 535 45 42" not in text and "Pharmacies les plus proches" not in text
+
+
+# Issue 12, item 3: a short first answer that asks whether the person is safe now.
+
+@pytest.mark.parametrize("message, lang, no", [
+    ("il me crie dessus tout le temps, c'est normal ?", "fr", "non"),
+    ("hij controleert mijn telefoon, is dat normaal?", "nl", "nee"),
+    ("is it normal that he checks my phone", "en", "no"),
+])
+def test_not_safe_after_the_question_gets_the_danger_answer(stack, message, lang, no):
+    sid = session()
+    first = texts(stack.chat(sid, message))
+    assert first.rstrip().endswith("?") and len(first.split()) <= 60, first
+    danger = texts(stack.chat(sid, no))
+    assert danger.startswith({"fr": "En danger maintenant", "nl": "Nu in gevaar", "en": "In danger now"}[lang]), danger
+
+
+def test_tell_me_more_typed_after_sexual_violence_gives_the_detail(stack):
+    sid = session()
+    first = texts(stack.chat(sid, "I was raped last night"))
+    assert "02 535 45 42" in first and "0800 98 100" not in first
+    more = texts(stack.chat(sid, "tell me more"))
+    assert "0800 98 100" in more  # SOS Viol, in the detail

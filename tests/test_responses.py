@@ -68,3 +68,28 @@ def test_unknown_service_or_missing_number_fails_rendering(tmp_path, directory):
     (templates / "a.yml").write_text('responses:\n  utter_x:\n    - text: "call {{phone:eva_midi}}"\n')
     with pytest.raises(RenderError, match="no confirmed phone"):
         render(directory, templates)
+
+
+# Issue 12, item 3: a length budget per answer, in words, in every language. A first answer to a
+# disclosure fits a phone screen and asks back; the detail comes on request (`_more`).
+FIRST_ANSWERS = {"utter_violence_forms": 60, "utter_safety_basics": 60, "utter_leave_home_tonight": 60,
+                 "utter_sexual_violence": 90}  # after rape, the CPVS time windows must come at once
+BUDGETS = {**FIRST_ANSWERS, "utter_danger": 45, "utter_helpline": 80, "utter_children": 80,
+           "utter_fgm_forced_marriage": 80, "utter_lgbtqi_violence": 60, "utter_perpetrator": 60,
+           "utter_relative_witness": 60, "utter_greet": 60}
+LONGEST = 180  # any other answer: the details, the pharmacist route, the context of the Brussels plan
+
+
+def test_every_answer_keeps_its_length_budget(responses):
+    for name, variants in responses.items():
+        for variant in variants:
+            words = len(variant["text"].split())
+            assert words <= BUDGETS.get(name, LONGEST), f"{name}: {words} words"
+
+
+def test_a_first_answer_to_a_disclosure_asks_whether_the_person_is_safe(responses):
+    for name in FIRST_ANSWERS:
+        assert f"{name}_more" in responses, name
+        for variant in responses[name]:
+            assert variant["text"].rstrip().endswith("?"), name
+            assert [b["payload"] for b in variant["buttons"]] == ["/tell_me_more", "/danger"], name

@@ -159,7 +159,7 @@
   }
 
   function quickExit() {
-    document.documentElement.className = "leaving";
+    document.documentElement.classList.add("leaving");
     log.textContent = "";
     input.value = "";
     session = null;

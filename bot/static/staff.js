@@ -1,4 +1,6 @@
-/* Relais staff lookup: results as you type from /api/directory/search. Text only, never HTML. */
+/* Relais staff lookup: results as you type from /api/directory/search (a keyword, filters, or
+   both), each with a copy button for its number and its facts' sources; the same list as CSV.
+   Text only, never HTML. */
 "use strict";
 (function () {
   var form = document.getElementById("lookup");
@@ -7,6 +9,7 @@
   var lang = "fr";
   var timer = null;
   var seq = 0;
+  var csv = document.getElementById("csv");
 
   function fill(select, kind, labels) {
     Object.keys(labels).sort().forEach(function (code) {
@@ -45,10 +48,16 @@
       var td = cell(tr, name);
       var sub = document.createElement("span");
       sub.className = "sub";
-      sub.textContent = [r.type, r.address || "", r.organiser || ""].filter(Boolean).join(" — ");
+      var where = r.type === "pharmacy" ? [r.address, [r.postcode, r.municipality].filter(Boolean).join(" ")]
+        .filter(Boolean).join(", ") : r.address;
+      sub.textContent = [r.type, where || "", r.organiser || ""].filter(Boolean).join(" — ");
       td.appendChild(sub);
-      if (r.phone) { cell(tr, r.phone, "", "tel:" + r.phone.replace(/[^0-9+]/g, "")); } else { cell(tr, r.phone_note || "—"); }
-      var hours = (r.hours && (r.hours[lang] || r.hours.fr)) || r.hours_source || "";
+      td.appendChild(details(r));
+      if (r.phone) {
+        var phoneCell = cell(tr, r.phone, "", "tel:" + r.phone.replace(/[^0-9+]/g, ""));
+        phoneCell.appendChild(copyButton(r.phone));
+      } else { cell(tr, r.phone_note || "—"); }
+      var hours = (r.hours && (r.hours[lang] || r.hours.fr)) || (r.hours_source ? "source : " + r.hours_source : "");
       if (r.open_now === true) { hours = "● " + hours; }
       cell(tr, hours);
       cell(tr, (r.languages || []).join(", "));
@@ -58,6 +67,60 @@
     });
   }
 
+  /* Every fact's source and check date, and the training's or service's web page. */
+  function details(r) {
+    var box = document.createElement("details");
+    var summary = document.createElement("summary");
+    summary.textContent = "Détails · Details";
+    box.appendChild(summary);
+    var list = document.createElement("dl");
+    function add(term, value, href) {
+      if (!value) { return; }
+      var dt = document.createElement("dt");
+      dt.textContent = term;
+      var dd = document.createElement("dd");
+      if (href) {
+        var a = document.createElement("a");
+        a.href = href;
+        a.rel = "noopener noreferrer";
+        a.target = "_blank";
+        a.textContent = value;
+        dd.appendChild(a);
+      } else { dd.textContent = value; }
+      list.appendChild(dt);
+      list.appendChild(dd);
+    }
+    add("Description", r.what && (r.what[lang] || r.what.fr));
+    add("Site · Website", r.url, /^https?:\/\//.test(r.url || "") ? r.url : null);
+    add("Format", r.format && (r.format[lang] || r.format.fr));
+    add("Heures (source) · Uren (bron)", r.hours_source);
+    add("Source · Bron", r.source);
+    add("Fiabilité · Betrouwbaarheid", r.confidence + (r.checked ? ", " + r.checked : ""));
+    box.appendChild(list);
+    return box;
+  }
+
+  function copyButton(phone) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "copy";
+    b.textContent = "Copier · Kopiëren";
+    b.setAttribute("aria-label", "Copier " + phone);
+    b.addEventListener("click", function () {
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(phone).then(function () { status.textContent = phone + " : copié · gekopieerd"; });
+      }
+    });
+    return b;
+  }
+
+  function explainEmpty(params) {
+    var why = ["Aucun résultat · Geen resultaten · No results"];
+    if (params.get("open_now")) { why.push("rien d'ouvert maintenant : décochez « ouvert » · niets nu open"); }
+    if (params.toString().split("&").length > 1) { why.push("moins de filtres ? · minder filters?"); }
+    return why.join(" — ");
+  }
+
   function search() {
     var params = new URLSearchParams();
     ["q", "type", "category", "audience", "language", "place"].forEach(function (k) {
@@ -65,14 +128,18 @@
       if (v) { params.set(k, v); }
     });
     if (document.getElementById("open_now").checked) { params.set("open_now", "1"); }
-    if (!params.get("q")) { tbody.textContent = ""; status.textContent = ""; return; }
+    if (!params.toString()) { tbody.textContent = ""; status.textContent = ""; csv.hidden = true; return; }
+    var all = new URLSearchParams(params);
+    all.set("limit", "100");
+    csv.href = "/api/directory/search.csv?" + all.toString();
+    csv.hidden = false;
     var mine = ++seq;
     fetch("/api/directory/search?" + params.toString(), { credentials: "omit", cache: "no-store" })
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, json: j }; }); })
       .then(function (res) {
         if (mine !== seq) { return; }
         if (!res.ok) { tbody.textContent = ""; status.textContent = res.json.error ? res.json.error.message : "error"; return; }
-        status.textContent = res.json.count + " résultat(s) · resultaten · results";
+        status.textContent = res.json.count ? res.json.count + " résultat(s) · resultaten · results" : explainEmpty(params);
         render(res.json.results);
       })["catch"](function () { status.textContent = "Le serveur ne répond pas · De server antwoordt niet · The server is not answering"; });
   }

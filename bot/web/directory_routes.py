@@ -14,6 +14,8 @@ Shelters have no address in the directory, so none can be returned.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import sqlite3
 import time
@@ -100,6 +102,35 @@ async def _place(request: web.Request, text: str) -> dict:
 
 
 async def search(request: web.Request) -> web.Response:
+    return web.json_response(await _search(request))
+
+
+CSV_COLUMNS = ("type", "name", "phone", "address", "postcode", "municipality", "hours", "languages", "distance_m",
+               "url", "confidence", "checked", "source")
+
+
+async def search_csv(request: web.Request) -> web.Response:
+    """The same search as a CSV file (the staff page's "CSV" link), in the `language` asked or French."""
+    found = await _search(request)
+    lang = request.query.get("language") or languages.default()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for r in found["results"]:
+        row = {**{k: r.get(k) for k in CSV_COLUMNS}, "name": languages.pick(r["names"], lang),
+               "hours": languages.pick(r.get("hours") or {}, lang), "languages": " ".join(r.get("languages") or [])}
+        writer.writerow([_spreadsheet_safe(row[k]) for k in CSV_COLUMNS])
+    return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="relais-search.csv"'})
+
+
+def _spreadsheet_safe(value) -> str:
+    """A cell a spreadsheet will not run as a formula (a directory name could start with "=")."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+async def _search(request: web.Request) -> dict:
     d = request.app[DIRECTORY]
     try:
         q = _one(request, "q") or ""
@@ -119,7 +150,7 @@ async def search(request: web.Request) -> web.Response:
             results.sort(key=lambda r: r.get("distance_m", 10 ** 9))
     except QueryError as err:
         raise bad_parameter(str(err)) from None
-    return web.json_response({"query": q, "place": place, "count": len(results), "results": results})
+    return {"query": q, "place": place, "count": len(results), "results": results}
 
 
 async def nearest(request: web.Request) -> web.Response:
@@ -204,6 +235,7 @@ def setup(app: web.Application, db_path: Path, geocoder: Geocoder) -> None:
     app.cleanup_ctx.append(_opener(db_path))
     app.middlewares.append(needs_directory)
     app.router.add_get("/api/directory/search", search)
+    app.router.add_get("/api/directory/search.csv", search_csv)
     app.router.add_get("/api/directory/nearest", nearest)
     app.router.add_get("/api/directory/place", place)
     app.router.add_get("/api/directory/taxonomy", taxonomy)
