@@ -121,4 +121,7 @@ def _responses_behind(db: Path) -> bool:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BuildError as err:
+        sys.exit(f"[relais] {err}")

@@ -331,3 +331,15 @@ def test_tell_me_more_typed_after_sexual_violence_gives_the_detail(stack):
     assert "02 535 45 42" in first and "0800 98 100" not in first
     more = texts(stack.chat(sid, "tell me more"))
     assert "0800 98 100" in more  # SOS Viol, in the detail
+
+
+# Issue 12, item 5 (part): a teenager's age or "I can't tell my mother" is understood.
+
+@pytest.mark.parametrize("message, lang, line", [
+    ("j'ai 16 ans", "fr", "103"), ("je n'arrive pas à le dire à ma mère", "fr", "103"),
+    ("ik ben 14 jaar", "nl", "102"), ("I can't tell my mom", "en", "103"),
+])
+def test_a_teenager_gets_the_youth_lines_and_the_cpvs_for_minors(stack, message, lang, line):
+    reply = stack.chat(session(), message)
+    text = texts(reply)
+    assert reply["lang"] == lang and line in text and "02 535 45 42" in text, text

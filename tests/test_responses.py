@@ -74,7 +74,7 @@ def test_unknown_service_or_missing_number_fails_rendering(tmp_path, directory):
 # disclosure fits a phone screen and asks back; the detail comes on request (`_more`).
 FIRST_ANSWERS = {"utter_violence_forms": 60, "utter_safety_basics": 60, "utter_leave_home_tonight": 60,
                  "utter_sexual_violence": 90}  # after rape, the CPVS time windows must come at once
-BUDGETS = {**FIRST_ANSWERS, "utter_danger": 45, "utter_helpline": 80, "utter_children": 80,
+BUDGETS = {**FIRST_ANSWERS, "utter_danger": 45, "utter_helpline": 80, "utter_children": 90,
            "utter_fgm_forced_marriage": 80, "utter_lgbtqi_violence": 60, "utter_perpetrator": 60,
            "utter_relative_witness": 60, "utter_greet": 60}
 LONGEST = 180  # any other answer: the details, the pharmacist route, the context of the Brussels plan
@@ -93,3 +93,9 @@ def test_a_first_answer_to_a_disclosure_asks_whether_the_person_is_safe(response
         for variant in responses[name]:
             assert variant["text"].rstrip().endswith("?"), name
             assert [b["payload"] for b in variant["buttons"]] == ["/tell_me_more", "/danger"], name
+
+
+def test_when_unsure_the_bot_offers_the_situations_with_danger_first(responses):
+    for variant in responses["utter_not_sure"]:
+        payloads = [b["payload"] for b in variant["buttons"]]
+        assert payloads[0] == "/danger" and "/sexual_violence" in payloads and "112" in variant["text"]
