@@ -260,7 +260,8 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
     if page:
         body += [*lines, *(hit_line(offset + i + 1, h, lang, whats.get(h.service_id)) for i, h in enumerate(page))]
     if any(h.kind == "pharmacy" for h in page):
-        body.append(t("no_pharmacy_phone", lang))
+        duty = d.context("pharmacy_on_duty", languages.or_unknown(lang))
+        body.append(t("no_pharmacy_phone", lang, duty=f" {duty}." if duty else ""))
     if help_first:
         body += [cpvs_line(d, lang)] if situation.get("cpvs") else []
         body.append(t("pharmacist_hint", lang))

@@ -246,3 +246,9 @@ def test_every_situation_of_the_domain_is_described_and_names_real_services(dire
     ids = [sid for s in described.values() for entry in s.get("first") or [] for sid in entry.values()]
     ids += list(situations()["talk"].values())
     assert all(directory.service(sid) is not None for sid in ids), ids
+
+
+def test_a_pharmacy_answer_says_how_to_find_the_pharmacy_on_duty_at_night():
+    for lang, words in (("fr", "pharmacie de garde"), ("nl", "apotheek van wacht"), ("en", "pharmacy on duty")):
+        messages, _ = run(ActionFindNearby(), tracker("pharmacy 1030", "find_nearby", lang, entities=[place("1030")]))
+        assert words in messages[0]["text"], lang
