@@ -185,7 +185,7 @@ def first_lines(d, situation: dict, lang: Optional[str]) -> list[str]:
             continue
         hours = service.text("hours", lang)
         lines.append(t(text_key, lang, name=service.text("what", lang) or service.name(lang), phone=service.phone,
-                       hours=f" ({hours})" if hours else ""))
+                       hours=f", {hours}" if hours else ""))
     return lines
 
 

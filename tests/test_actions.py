@@ -54,7 +54,7 @@ def test_nearest_pharmacies_to_a_municipality():
     assert len(lines) == 3 and all("1030" in line for line in lines)
     distances = [int(re.search(r"— (\d+) m", line).group(1)) for line in lines]
     assert distances == sorted(distances)
-    assert "ni téléphone ni horaires" in text
+    assert "ni numéro de téléphone ni horaires" in text
     assert messages[0]["custom"]["type"] == "contact_points" and len(messages[0]["custom"]["items"]) == 3
     slots = {e["name"]: e["value"] for e in events}
     assert slots["search_offset"] == 3 and slots["search_kind"] == "pharmacy"
@@ -223,7 +223,7 @@ def test_after_sexual_violence_the_cpvs_comes_first():
 
 def test_leaving_home_gives_the_shelter_intake_line_and_no_shelter_address():
     text = _help_near("1060", "fr", situation="leaving_home")
-    assert "02 539 27 44" in text.splitlines()[1] and "adresses des refuges restent secrètes" in text
+    assert "02 539 27 44" in text.splitlines()[1] and "adresse secrète" in text
 
 
 def test_more_results_of_a_help_search_are_services_too():
@@ -249,6 +249,6 @@ def test_every_situation_of_the_domain_is_described_and_names_real_services(dire
 
 
 def test_a_pharmacy_answer_says_how_to_find_the_pharmacy_on_duty_at_night():
-    for lang, words in (("fr", "pharmacie de garde"), ("nl", "apotheek van wacht"), ("en", "pharmacy on duty")):
+    for lang, words in (("fr", "pharmacie de garde"), ("nl", "apotheek van wacht"), ("en", "duty pharmacy")):
         messages, _ = run(ActionFindNearby(), tracker("pharmacy 1030", "find_nearby", lang, entities=[place("1030")]))
         assert words in messages[0]["text"], lang

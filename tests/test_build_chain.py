@@ -22,6 +22,7 @@ def test_a_changed_number_in_the_responses_makes_the_model_stale(tmp_path):
 
 
 def test_ensure_renders_responses_older_than_the_directory_again(tmp_path):
+    assert build_chain.model_current(MODEL, DEFAULT_OUT), "run `make train` first: this test must never train"
     db = tmp_path / "relais.db"
     shutil.copy(DB, db)
     responses = tmp_path / "responses.yml"
@@ -35,6 +36,7 @@ def test_ensure_renders_responses_older_than_the_directory_again(tmp_path):
 
 
 def test_ensure_leaves_a_current_chain_alone(tmp_path):
+    assert build_chain.model_current(MODEL, DEFAULT_OUT), "run `make train` first: this test must never train"
     db = tmp_path / "relais.db"
     shutil.copy(DB, db)
     said: list[str] = []
