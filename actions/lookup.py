@@ -15,13 +15,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
-from actions.nearby import POLICE_WORDS, eva_line, place_text
+from actions.nearby import eva_line, place_text, searched
 from actions.texts import say, t
 from bot import logsafe
 from directory import languages
 from directory.geocoder import find_place
 from directory.places import Place
-from directory.textnorm import words
 
 log = logging.getLogger("relais.actions")
 MAX_RESULTS = 3
@@ -69,7 +68,7 @@ class ActionLookup(Action):
             dispatcher.utter_message(response="utter_search_unavailable")
             return []
         named_place = place_text(tracker)
-        if set(words(text)) & POLICE_WORDS and named_place:
+        if searched(tracker) == "police" and named_place:
             place = await find_place(d, named_place, lang, db.geocoder())
             line = eva_line(d, place, lang) if isinstance(place, Place) else None
             if line:

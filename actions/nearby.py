@@ -34,17 +34,15 @@ from directory.textnorm import words
 
 log = logging.getLogger("relais.actions")
 PAGE = 3
-PHARMACY_WORDS = {"pharmacie", "pharmacies", "pharmacien", "apotheek", "apotheken", "apotheker", "pharmacy",
-                  "pharmacist", "chemist", "pharma"}
 HOUSE_NUMBER = re.compile(r"\s*,?\s*(\d{1,4}[a-zA-Z]?)\s*[.,!?]?\s*$")
 STREET_WORDS = {"rue", "avenue", "av", "chaussee", "boulevard", "bd", "place", "square", "dreve", "quai",
                 "allee", "chemin", "clos", "impasse", "parvis", "straat", "laan", "steenweg", "plein", "dreef", "kaai",
                 "weg", "lei", "street", "road"}
 STREET_ENDINGS = ("straat", "laan", "steenweg", "plein", "dreef", "kaai", "weg")
-POLICE_WORDS = {"eva", "police", "politie", "commissariat", "plainte", "klacht", "complaint", "politiekantoor"}
-MEDICAL_WORDS = {"cpvs", "zsg", "hopital", "ziekenhuis", "hospital", "viol", "verkrachting", "rape", "medecin"}
-SERVICE_WORDS = {"service", "services", "association", "associations", "dienst", "diensten", "hulpverlening",
-                 "organisation", "organisatie", "support"}
+# What a message asks to find comes from the NLU (entity `search_for`, nlu/search_for.yml);
+# when it names several, the first of these wins.
+SEARCH_KINDS = ("pharmacy", "police", "medical", "services")
+
 SITUATIONS_FILE = Path(__file__).with_name("situations.yml")
 
 
@@ -60,14 +58,16 @@ def situation_of(tracker: Tracker) -> dict:
     return known.get(tracker.get_slot("situation") or "default") or known["default"]
 
 
-def wanted(text: str, previous: Optional[str]) -> str:
-    """What to look for: pharmacy, police, medical, services, or everything (default)."""
-    tokens = set(words(text or ""))
-    for name, vocabulary in (("pharmacy", PHARMACY_WORDS), ("police", POLICE_WORDS), ("medical", MEDICAL_WORDS),
-                             ("services", SERVICE_WORDS)):
-        if tokens & vocabulary:
-            return name
-    return previous or "default"
+def searched(tracker: Tracker) -> Optional[str]:
+    """What the latest message asks to find (pharmacy, police, medical, services), if it says."""
+    found = {e.get("value") for e in (tracker.latest_message or {}).get("entities", [])
+             if e.get("entity") == "search_for"}
+    return next((kind for kind in SEARCH_KINDS if kind in found), None)
+
+
+def wanted(tracker: Tracker, previous: Optional[str]) -> str:
+    """What to look for: what the message asks, else what the conversation asked before, else help (default)."""
+    return searched(tracker) or previous or "default"
 
 
 def after_pharmacist_route(tracker: Tracker) -> bool:
@@ -206,7 +206,7 @@ class ActionFindNearby(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         lang = tracker.get_slot("language")
         previous = "services" if after_pharmacist_route(tracker) else tracker.get_slot("search_kind")
-        kind = wanted((tracker.latest_message or {}).get("text", ""), previous)
+        kind = wanted(tracker, previous)
         d = db.directory()
         if d is None:
             dispatcher.utter_message(response="utter_search_unavailable")

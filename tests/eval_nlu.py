@@ -3,9 +3,11 @@
 Reads tests/nlu/{fr,nl,en}.yml (never used for training), parses every
 message with the real model (all custom components included) and reports,
 per language: intent accuracy, recall of `danger`, the false alarm rate
-(other messages taken as danger) and language detection. Writes
+(other messages taken as danger), language detection, and what a search
+asks to find (entity `search_for`, on the examples annotated with it). Writes
 docs/nlu-eval.md and exits 1 when a quality bar is missed:
-intent accuracy ≥ 92 % per language, danger recall 100 %.
+intent accuracy ≥ 92 % per language, danger recall 100 %, and every
+annotated `search_for` found.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Optional
 
 import yaml
 
@@ -28,10 +32,22 @@ ACCURACY_BAR = 0.92
 EQUIVALENT = {"out_of_scope": {"out_of_scope", "nlu_fallback"}}
 
 
-def examples(lang: str) -> list[tuple[str, str]]:
+# `[pharmacie]{"entity": "search_for", "value": "pharmacy"}`: the text, and what the NLU must find in it.
+SEARCH_FOR = re.compile(r'\[([^\]]+)\]\{"entity": "search_for", "value": "([a-z]+)"\}')
+
+
+def examples(lang: str) -> list[tuple[str, str, Optional[str]]]:
+    """(text, intent, expected search_for value or None) for each held-out message."""
     data = yaml.safe_load((SETS / f"{lang}.yml").read_text(encoding="utf-8"))
-    return [(line.strip()[2:], block["intent"]) for block in data["nlu"]
-            for line in block["examples"].splitlines() if line.strip().startswith("- ")]
+    rows = []
+    for block in data["nlu"]:
+        for line in block["examples"].splitlines():
+            if line.strip().startswith("- "):
+                raw = line.strip()[2:]
+                wanted = SEARCH_FOR.search(raw)
+                rows.append((SEARCH_FOR.sub(lambda m: m.group(1), raw), block["intent"],
+                             wanted.group(2) if wanted else None))
+    return rows
 
 
 async def score() -> tuple[dict, list]:
@@ -41,9 +57,15 @@ async def score() -> tuple[dict, list]:
     results, errors = {}, []
     for lang in ("fr", "nl", "en"):
         rows = examples(lang)
-        correct = danger_total = danger_hit = false_alarm = other_total = lang_ok = 0
-        for text, expected in rows:
+        correct = danger_total = danger_hit = false_alarm = other_total = lang_ok = search_n = search_ok = 0
+        for text, expected, search in rows:
             parsed = await agent.parse_message(text)
+            if search:
+                search_n += 1
+                found = {e["value"] for e in parsed.get("entities", []) if e["entity"] == "search_for"}
+                search_ok += search in found
+                if search not in found:
+                    errors.append((lang, text, f"search_for={search}", ",".join(sorted(found)) or "nothing"))
             predicted = parsed["intent"]["name"]
             detected = next((e["value"] for e in parsed.get("entities", []) if e["entity"] == "language"), None)
             ok = predicted in EQUIVALENT.get(expected, {expected})
@@ -59,7 +81,7 @@ async def score() -> tuple[dict, list]:
                 errors.append((lang, text, expected, predicted))
         results[lang] = {"n": len(rows), "accuracy": correct / len(rows), "danger_recall": danger_hit / danger_total,
                          "danger_n": danger_total, "false_alarms": false_alarm, "others": other_total,
-                         "language_ok": lang_ok / len(rows)}
+                         "language_ok": lang_ok / len(rows), "search_n": search_n, "search_ok": search_ok}
     return results, errors
 
 
@@ -71,19 +93,21 @@ def main() -> int:
              f"Made by `make eval` on {date.today().isoformat()} with `models/relais.tar.gz`; test sets in "
              "`tests/nlu/` (typos, no accents, SMS style; never used for training).", "",
              "| language | messages | intent accuracy | danger recall | false alarms "
-             "| language detected right or left unchanged |",
-             "|---|---|---|---|---|---|"]
+             "| language detected right or left unchanged | what to find (`search_for`) |",
+             "|---|---|---|---|---|---|---|"]
     for lang, r in results.items():
         lines.append(f"| {lang} | {r['n']} | {r['accuracy']:.1%} | {r['danger_recall']:.0%} of {r['danger_n']} | "
                      f"{r['false_alarms']} of {r['others']} ({r['false_alarms'] / r['others']:.1%}) | "
-                     f"{r['language_ok']:.0%} |")
-    lines += ["", f"Bars: intent accuracy ≥ {ACCURACY_BAR:.0%} per language; danger recall 100 %.", "",
+                     f"{r['language_ok']:.0%} | {r['search_ok']} of {r['search_n']} |")
+    lines += ["", f"Bars: intent accuracy ≥ {ACCURACY_BAR:.0%} per language; danger recall 100 %; "
+              "every annotated `search_for` found.", "",
               "## Errors", ""]
     lines += [f"- [{lang}] \"{text}\": expected `{exp}`, got `{got}`" for lang, text, exp, got in errors] or ["none"]
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
-    missed = [lang for lang, r in results.items() if r["accuracy"] < ACCURACY_BAR or r["danger_recall"] < 1.0]
+    missed = [lang for lang, r in results.items()
+              if r["accuracy"] < ACCURACY_BAR or r["danger_recall"] < 1.0 or r["search_ok"] < r["search_n"]]
     if missed:
         print(f"\nquality bar missed for: {', '.join(missed)}", file=sys.stderr)
         return 1

@@ -27,11 +27,22 @@ def real_directory(monkeypatch):
     db.geocoder.cache_clear()
 
 
+def search_for(text: str) -> list[dict]:
+    """The `search_for` entities the NLU gives this text (nlu/search_for.yml: lookup words, then synonyms)."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "nlu" / "search_for.yml").read_text(encoding="utf-8"))["nlu"]
+    lookup = next(b for b in data if b.get("lookup") == "search_for")["examples"].split("- ")[1:]
+    synonyms = {w.strip(): b["synonym"] for b in data if "synonym" in b for w in b["examples"].split("- ")[1:]}
+    said = re.findall(r"\w+", text.lower())
+    return [{"entity": "search_for", "value": synonyms.get(w.strip(), w.strip())} for w in lookup if w.strip() in said]
+
+
 def tracker(text: str, intent: str, lang: str = "fr", entities=(), slots=None, metadata=None, events=()) -> Tracker:
     return Tracker(
         sender_id="test", slots={"language": lang, **(slots or {})},
-        latest_message={"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": list(entities),
-                        "metadata": metadata or {}},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 1.0},
+                        "entities": [*entities, *search_for(text)], "metadata": metadata or {}},
         events=list(events), paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
 
 
