@@ -72,11 +72,17 @@ def private_error_answers() -> None:
     rasa.server.create_app = create_private_app
 
 
+def rasa_argv(args: list[str], token: str) -> list[str]:
+    """Rasa's command line with the token, as one `--auth-token=…` word so that no token can be
+    taken for an option (one starting with "-" made `rasa run` refuse to start)."""
+    return ["rasa", *args, f"--auth-token={token}"]
+
+
 def main() -> None:
     token = settings.load().rasa_token
     if not token:
         raise SystemExit("RELAIS_RASA_TOKEN is not set: start Relais with `python -m bot`")
-    sys.argv = ["rasa", *sys.argv[1:], "--auth-token", token]
+    sys.argv = rasa_argv(sys.argv[1:], token)
     logsafe.install()
     cache_action_response_validator()
     private_error_answers()

@@ -13,7 +13,9 @@ from typing import Optional
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(24)
+    """A fresh secret: 48 hexadecimal digits (never starts with "-", which a command-line parser
+    would take for an option; safe in a header and a query string)."""
+    return secrets.token_hex(24)
 
 
 def bearer_ok(header: Optional[str], token: str) -> bool:

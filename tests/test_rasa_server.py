@@ -32,3 +32,18 @@ def test_same_verdicts_as_rasa(patched):
             jsonschema.validate(result, RemoteAction.action_response_format_spec())
         assert ours.value.message.startswith(theirs.value.message)
         assert "Failed to validate Action server response" in ours.value.message
+
+
+def test_a_token_can_never_be_taken_for_a_command_line_option():
+    from bot.rasa_server import rasa_argv
+    from bot.tokens import new_token
+
+    assert all(not new_token().startswith("-") for _ in range(2000))
+    assert rasa_argv(["run"], "-starts-with-a-dash")[-1] == "--auth-token=-starts-with-a-dash"
+    import argparse
+
+    from rasa.cli.arguments.run import add_server_arguments  # Rasa's own parser takes it as the value
+
+    parser = argparse.ArgumentParser()
+    add_server_arguments(parser)
+    assert parser.parse_args(["--auth-token=-starts-with-a-dash"]).auth_token == "-starts-with-a-dash"
