@@ -170,7 +170,7 @@ def search(d, place: Place, kind: str, lang: Optional[str], k: int, situation: d
                          topics=situation.get("topics", ()), audience=situation.get("audience"))
         lines = [t("services", lang)]
     else:
-        hits = d.nearest(place.lat, place.lon, k, categories=situations()["categories"])
+        hits = d.nearest(place.lat, place.lon, k, categories=situations()["services_categories"])
         lines = [t("services", lang)]
     return lines, hits
 
@@ -191,10 +191,10 @@ def first_lines(d, situation: dict, lang: Optional[str]) -> list[str]:
 
 def talk_line(d, lang: Optional[str]) -> Optional[str]:
     """The two helplines, each in its language."""
-    lines = {code: d.service(service_id) for code, service_id in situations()["talk"].items()}
-    if not all(service and service.phone for service in lines.values()):
+    services = {code: d.service(service_id) for code, service_id in situations()["talk"].items()}
+    if not all(service and service.phone for service in services.values()):
         return None
-    return t("talk", lang, **{code: service.phone for code, service in lines.items()})
+    return t("talk", lang, **{code: service.phone for code, service in services.items()})
 
 
 class ActionFindNearby(Action):

@@ -263,3 +263,10 @@ def test_a_pharmacy_answer_says_how_to_find_the_pharmacy_on_duty_at_night():
     for lang, words in (("fr", "pharmacie de garde"), ("nl", "apotheek van wacht"), ("en", "duty pharmacy")):
         messages, _ = run(ActionFindNearby(), tracker("pharmacy 1030", "find_nearby", lang, entities=[place("1030")]))
         assert words in messages[0]["text"], lang
+
+
+def test_an_explicit_services_search_lists_eva_cells_too():
+    messages, events = run(ActionFindNearby(), tracker("services près de 1050", "find_nearby", "fr",
+                                                        entities=[place("1050")]))
+    assert {e["name"]: e["value"] for e in events}["search_kind"] == "services"
+    assert "1. Cellule EVA – Zone Bruxelles-Capitale-Ixelles" in messages[0]["text"]
