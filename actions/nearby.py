@@ -53,9 +53,18 @@ def situations() -> dict:
 
 
 def situation_of(tracker: Tracker) -> dict:
-    """The settings of the conversation's situation (slot `situation`), `default` when none is known."""
+    """The settings of the conversation's situation (slot `situation`), `default` when none is known;
+    its `minor` replacement when the writer said they are under 18 (slot `age_group`)."""
     known = situations()["situations"]
-    return known.get(tracker.get_slot("situation") or "default") or known["default"]
+    situation = known.get(tracker.get_slot("situation") or "default") or known["default"]
+    if tracker.get_slot("age_group") == "minor" and situation.get("minor"):
+        return known[situation["minor"]]
+    return situation
+
+
+def in_danger(tracker: Tracker) -> bool:
+    """True when the person said they are in danger now (slot `urgency`)."""
+    return tracker.get_slot("urgency") == "now"
 
 
 def searched(tracker: Tracker) -> Optional[str]:
@@ -70,12 +79,9 @@ def wanted(tracker: Tracker, previous: Optional[str]) -> str:
     return searched(tracker) or previous or "default"
 
 
-def after_pharmacist_route(tracker: Tracker) -> bool:
-    """True when the bot's last answer was the pharmacists' referral route."""
-    for event in reversed(tracker.events or []):
-        if event.get("event") == "action" and event.get("name") not in ("action_listen", None):
-            return event.get("name") == "utter_pharmacist_route"
-    return False
+def for_a_client(tracker: Tracker) -> bool:
+    """True when a pharmacist asks for a client (slot `role`): then a search lists the services, EVA cells included."""
+    return tracker.get_slot("role") == "pharmacist"
 
 
 def shared_location(tracker: Tracker) -> Optional[Place]:
@@ -143,15 +149,11 @@ def eva_line(d, place: Place, lang: Optional[str]) -> Optional[str]:
     service = d.service(police_zone.eva_service_id)
     zone = languages.pick(police_zone.names, lang)
     if not service.phone:
-        return t("eva_no_phone", lang, zone=zone, name=service.name(lang),
+        where = f", {service.address}" if service.address else ""
+        return t("eva_no_phone", lang, zone=zone, name=service.name(lang) + where,
                  any_station=d.context("complaint_any_station", lang or "en") or "")
     hours = f" ({service.text('hours', lang)})" if service.text("hours", lang) else ""
     return t("eva", lang, zone=zone, name=service.name(lang), phone=service.phone, hours=hours)
-
-
-def cpvs_line(d, lang: Optional[str]) -> str:
-    cpvs = d.service("cpvs_bxl")
-    return t("cpvs", lang, name=cpvs.text("what", lang) or cpvs.name(lang), phone=cpvs.phone)
 
 
 def search(d, place: Place, kind: str, lang: Optional[str], k: int, situation: dict) -> tuple[list, list]:
@@ -175,13 +177,14 @@ def search(d, place: Place, kind: str, lang: Optional[str], k: int, situation: d
     return lines, hits
 
 
-def first_lines(d, situation: dict, lang: Optional[str]) -> list[str]:
-    """The lines a situation puts first (actions/situations.yml `first`), from the directory."""
+def situation_lines(d, situation: dict, where: str, lang: Optional[str], listed: frozenset = frozenset()) -> list[str]:
+    """The lines a situation puts first or last (actions/situations.yml `first`, `last`), from the directory;
+    a service already `listed` among the nearby ones is not said twice."""
     lines = []
-    for entry in situation.get("first") or []:
+    for entry in situation.get(where) or []:
         (text_key, service_id), = entry.items()
         service = d.service(service_id)
-        if service is None or not service.phone:
+        if service is None or not service.phone or service_id in listed:
             continue
         hours = service.text("hours", lang)
         lines.append(t(text_key, lang, name=service.text("what", lang) or service.name(lang), phone=service.phone,
@@ -189,12 +192,13 @@ def first_lines(d, situation: dict, lang: Optional[str]) -> list[str]:
     return lines
 
 
-def talk_line(d, lang: Optional[str]) -> Optional[str]:
-    """The two helplines, each in its language."""
-    services = {code: d.service(service_id) for code, service_id in situations()["talk"].items()}
+def numbers_line(d, key: str, lang: Optional[str]) -> Optional[str]:
+    """The line of numbers that actions/situations.yml names under `key` (`talk`, `danger_now`), worded by
+    actions/texts.yml under the same key; None when one of them has no number."""
+    services = {name: d.service(service_id) for name, service_id in situations()[key].items()}
     if not all(service and service.phone for service in services.values()):
         return None
-    return t("talk", lang, **{code: service.phone for code, service in services.items()})
+    return t(key, lang, **{name: service.phone for name, service in services.items()})
 
 
 class ActionFindNearby(Action):
@@ -205,7 +209,7 @@ class ActionFindNearby(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         lang = tracker.get_slot("language")
-        previous = "services" if after_pharmacist_route(tracker) else tracker.get_slot("search_kind")
+        previous = tracker.get_slot("search_kind") or ("services" if for_a_client(tracker) else None)
         kind = wanted(tracker, previous)
         d = db.directory()
         if d is None:
@@ -226,16 +230,19 @@ class ActionFindNearby(Action):
             if not isinstance(place, Place):
                 dispatcher.utter_message(response=f"utter_place_{place.reason}")
                 return [SlotSet("place", None), SlotSet("search_kind", kind)]
-        return answer(dispatcher, d, place, kind, lang, offset=0, situation=situation_of(tracker))
+        return answer(dispatcher, d, place, kind, lang, offset=0, situation=situation_of(tracker),
+                      urgent=in_danger(tracker))
 
 
 def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: Optional[str], offset: int,
-           situation: dict) -> list:
+           situation: dict, urgent: bool = False) -> list:
+    """Say what is near `place`; 112/101 come first when the person said they are in danger now."""
     try:
+        danger = [line for line in [numbers_line(d, "danger_now", lang)] if line] if urgent and offset == 0 else []
         if kind == "police":
             line = eva_line(d, place, lang)
             if line:
-                say(dispatcher, line, lang)
+                say(dispatcher, "\n".join([*danger, line]), lang)
             else:
                 dispatcher.utter_message(response="utter_complaint")
             return [SlotSet("place", None), SlotSet("search_kind", None)]
@@ -253,17 +260,17 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
         say(dispatcher, t("no_more" if offset else "nothing", lang, place=place.name), lang)
         return [SlotSet("place", None)]
     whats = {h.service_id: (d.service(h.service_id).text("what", lang) if h.service_id else None) for h in page}
-    body = [t("near", lang, place=place.name)]
+    body = [*danger, t("near", lang, place=place.name)]
     if help_first:
-        body += first_lines(d, situation, lang)
-        body += [line for line in (talk_line(d, lang), eva_line(d, place, lang)) if line]
+        body += situation_lines(d, situation, "first", lang)
+        body += [line for line in (numbers_line(d, "talk", lang), eva_line(d, place, lang)) if line]
     if page:
         body += [*lines, *(hit_line(offset + i + 1, h, lang, whats.get(h.service_id)) for i, h in enumerate(page))]
     if any(h.kind == "pharmacy" for h in page):
         duty = d.context("pharmacy_on_duty", languages.or_unknown(lang))
         body.append(t("no_pharmacy_phone", lang, duty=f" {duty}." if duty else ""))
     if help_first:
-        body += [cpvs_line(d, lang)] if situation.get("cpvs") else []
+        body += situation_lines(d, situation, "last", lang, frozenset(h.service_id for h in page))
         body.append(t("pharmacist_hint", lang))
     if has_more:
         body.append(t("more", lang))

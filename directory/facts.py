@@ -43,6 +43,7 @@ class Service:
     checked: str
     source_urls: str
     police_zone: Optional[str] = None
+    address: str = ""  # as the source writes it; never a confidential location's (the build refuses one)
     texts: dict = field(default_factory=dict)  # {(field, lang): text}
 
     def name(self, lang: str) -> str:
@@ -79,7 +80,7 @@ class Directory:
         return Service(
             id=row["id"], names={lang: row[f"name_{lang}"] for lang in languages.codes()}, categories=row["categories"],
             phone=row["phone"], phone_note=row["phone_note"], confidence=row["confidence"], checked=row["checked"],
-            source_urls=row["source_urls"], police_zone=row["police_zone"], texts=texts,
+            source_urls=row["source_urls"], police_zone=row["police_zone"], address=row["address"], texts=texts,
         )
 
     def context(self, context_id: str, lang: str) -> Optional[str]:

@@ -1,13 +1,16 @@
 """Score the trained model on the held-out test sets: `make eval` (also run by `make test`).
 
-Reads tests/nlu/{fr,nl,en}.yml (never used for training), parses every
+Reads tests/nlu/<lang>.yml and the fresh check set tests/nlu/fresh/<lang>.yml
+(neither used for training), parses every
 message with the real model (all custom components included) and reports,
 per language: intent accuracy, recall of `danger`, the false alarm rate
 (other messages taken as danger), language detection, and what a search
 asks to find (entity `search_for`, on the examples annotated with it). Writes
 docs/nlu-eval.md and exits 1 when a quality bar is missed:
-intent accuracy ≥ 92 % per language, danger recall 100 %, and every
-annotated `search_for` found.
+intent accuracy ≥ 95 % per language, danger recall 100 % on both sets, no disclosure
+taken as out of scope (which would get the bare "I cannot help with that"),
+and every annotated `search_for` found. The report ends with a confusion
+matrix per language: for each intent, what its misread messages were taken for.
 """
 
 from __future__ import annotations
@@ -17,28 +20,39 @@ import logging
 import os
 import re
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Optional
 
 import yaml
 
+from directory import languages
+
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "tests" / "nlu"
+# A second, smaller set written after the model was tuned on the errors of the first, by someone who had
+# read neither the training data nor the first set: the honest figure for danger recall and false alarms.
+FRESH = SETS / "fresh"
 OUT = ROOT / "docs" / "nlu-eval.md"
 MODEL = ROOT / "models" / "relais.tar.gz"
-ACCURACY_BAR = 0.92
+ACCURACY_BAR = 0.95
 # Both lead to the same polite answer, so either is right for out-of-scope messages.
 EQUIVALENT = {"out_of_scope": {"out_of_scope", "nlu_fallback"}}
+# Someone telling what happens to them (or to someone close) must never get the out-of-scope
+# answer; `nlu_fallback` is acceptable because it offers the situations as buttons.
+DISCLOSURES = {"danger", "need_to_talk", "sexual_violence", "pharmacist_disclosure", "leave_home_tonight", "children",
+               "fgm_forced_marriage", "lgbtqi_violence", "perpetrator", "relative_witness", "violence_forms",
+               "safety_plan", "helpline_call"}
 
 
 # `[pharmacie]{"entity": "search_for", "value": "pharmacy"}`: the text, and what the NLU must find in it.
 SEARCH_FOR = re.compile(r'\[([^\]]+)\]\{"entity": "search_for", "value": "([a-z]+)"\}')
 
 
-def examples(lang: str) -> list[tuple[str, str, Optional[str]]]:
-    """(text, intent, expected search_for value or None) for each held-out message."""
-    data = yaml.safe_load((SETS / f"{lang}.yml").read_text(encoding="utf-8"))
+def examples(path: Path) -> list[tuple[str, str, Optional[str]]]:
+    """(text, intent, expected search_for value or None) for each held-out message of a set file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     rows = []
     for block in data["nlu"]:
         for line in block["examples"].splitlines():
@@ -50,14 +64,16 @@ def examples(lang: str) -> list[tuple[str, str, Optional[str]]]:
     return rows
 
 
-async def score() -> tuple[dict, list]:
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(MODEL))
-    results, errors = {}, []
-    for lang in ("fr", "nl", "en"):
-        rows = examples(lang)
+async def score(agent, folder: Path) -> tuple[dict, list, dict]:
+    """Per-language figures, the errors and the confusion counts of the sets in `folder`."""
+    results, errors, confusion = {}, [], {}
+    for lang in languages.codes():
+        if not (folder / f"{lang}.yml").exists():
+            continue
+        rows = examples(folder / f"{lang}.yml")
+        confusion[lang] = Counter()
         correct = danger_total = danger_hit = false_alarm = other_total = lang_ok = search_n = search_ok = 0
+        out_of_scope = 0
         for text, expected, search in rows:
             parsed = await agent.parse_message(text)
             if search:
@@ -70,6 +86,8 @@ async def score() -> tuple[dict, list]:
             detected = next((e["value"] for e in parsed.get("entities", []) if e["entity"] == "language"), None)
             ok = predicted in EQUIVALENT.get(expected, {expected})
             correct += ok
+            confusion[lang][(expected, expected if ok else predicted)] += 1
+            out_of_scope += expected in DISCLOSURES and predicted == "out_of_scope"
             lang_ok += detected in (lang, None)
             if expected == "danger":
                 danger_total += 1
@@ -81,33 +99,76 @@ async def score() -> tuple[dict, list]:
                 errors.append((lang, text, expected, predicted))
         results[lang] = {"n": len(rows), "accuracy": correct / len(rows), "danger_recall": danger_hit / danger_total,
                          "danger_n": danger_total, "false_alarms": false_alarm, "others": other_total,
-                         "language_ok": lang_ok / len(rows), "search_n": search_n, "search_ok": search_ok}
-    return results, errors
+                         "language_ok": lang_ok / len(rows), "search_n": search_n, "search_ok": search_ok,
+                         "out_of_scope": out_of_scope}
+    return results, errors, confusion
+
+
+def confusion_lines(lang: str, counts: Counter) -> list[str]:
+    """One row per intent: its messages, how many were read right, and what the others were taken for."""
+    lines = [f"### {lang}", "", "| intent | messages | read right | taken for |", "|---|---|---|---|"]
+    for intent in sorted({expected for expected, _ in counts}):
+        row = {got: n for (expected, got), n in counts.items() if expected == intent}
+        total, right = sum(row.values()), row.get(intent, 0)
+        wrong = ", ".join(f"`{got}` {n}" for got, n in sorted(row.items(), key=lambda kv: -kv[1]) if got != intent)
+        lines.append(f"| {intent} | {total} | {right} | {wrong or '–'} |")
+    return lines + [""]
+
+
+def table(results: dict) -> list[str]:
+    lines = ["| language | messages | intent accuracy | danger recall | false alarms "
+             "| disclosures taken as out of scope | language detected right or left unchanged "
+             "| what to find (`search_for`) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for lang, r in results.items():
+        lines.append(f"| {lang} | {r['n']} | {r['accuracy']:.1%} | {r['danger_recall']:.0%} of {r['danger_n']} | "
+                     f"{r['false_alarms']} of {r['others']} ({r['false_alarms'] / r['others']:.1%}) | "
+                     f"{r['out_of_scope']} | "
+                     f"{r['language_ok']:.0%} | {r['search_ok']} of {r['search_n']} |")
+    return lines
+
+
+async def score_all() -> tuple[dict, list, dict, dict, list]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(MODEL))
+    results, errors, confusion = await score(agent, SETS)
+    fresh, fresh_errors, _ = await score(agent, FRESH)
+    return results, errors, confusion, fresh, fresh_errors
 
 
 def main() -> int:
     logging.disable(logging.WARNING)
     os.environ.setdefault("RELAIS_GEOCODER_URL", "off")
-    results, errors = asyncio.run(score())
+    results, errors, confusion, fresh, fresh_errors = asyncio.run(score_all())
     lines = ["# NLU evaluation on the held-out test sets", "",
              f"Made by `make eval` on {date.today().isoformat()} with `models/relais.tar.gz`; test sets in "
              "`tests/nlu/` (typos, no accents, SMS style; never used for training).", "",
-             "| language | messages | intent accuracy | danger recall | false alarms "
-             "| language detected right or left unchanged | what to find (`search_for`) |",
-             "|---|---|---|---|---|---|---|"]
-    for lang, r in results.items():
-        lines.append(f"| {lang} | {r['n']} | {r['accuracy']:.1%} | {r['danger_recall']:.0%} of {r['danger_n']} | "
-                     f"{r['false_alarms']} of {r['others']} ({r['false_alarms'] / r['others']:.1%}) | "
-                     f"{r['language_ok']:.0%} | {r['search_ok']} of {r['search_n']} |")
-    lines += ["", f"Bars: intent accuracy ≥ {ACCURACY_BAR:.0%} per language; danger recall 100 %; "
-              "every annotated `search_for` found.", "",
-              "## Errors", ""]
+             *table(results)]
+    if fresh:
+        lines += ["", "A fresh set (`tests/nlu/fresh/`), written after the training data was tuned on the errors "
+                  "of the sets above, by someone who had read neither: the figure to trust for danger recall.", "",
+                  *table(fresh)]
+    lines += ["", f"Bars: intent accuracy ≥ {ACCURACY_BAR:.0%} per language; danger recall 100 % (both sets); "
+              "no disclosure taken as out of scope; every annotated `search_for` found.", "",
+              "## Confusion matrix", "",
+              "For each intent of the test sets: how many of its messages were read right, and what the others "
+              "were taken for (`nlu_fallback`: the bot said it was unsure and offered the situations as buttons).", ""]
+    for lang, counts in confusion.items():
+        lines += confusion_lines(lang, counts)
+    lines += ["## Errors", ""]
     lines += [f"- [{lang}] \"{text}\": expected `{exp}`, got `{got}`" for lang, text, exp, got in errors] or ["none"]
+    if fresh:
+        lines += ["", "## Errors on the fresh set", ""]
+        lines += [f"- [{lang}] \"{text}\": expected `{exp}`, got `{got}`"
+                  for lang, text, exp, got in fresh_errors] or ["none"]
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     missed = [lang for lang, r in results.items()
-              if r["accuracy"] < ACCURACY_BAR or r["danger_recall"] < 1.0 or r["search_ok"] < r["search_n"]]
+              if r["accuracy"] < ACCURACY_BAR or r["danger_recall"] < 1.0 or r["search_ok"] < r["search_n"]
+              or r["out_of_scope"]]
+    missed += [f"{lang} (fresh)" for lang, r in fresh.items() if r["danger_recall"] < 1.0 or r["out_of_scope"]]
     if missed:
         print(f"\nquality bar missed for: {', '.join(missed)}", file=sys.stderr)
         return 1

@@ -107,12 +107,32 @@ def test_unknown_and_faraway_places_get_clear_answers():
         assert messages[0]["response"] == response, text
 
 
-def test_after_the_pharmacist_route_the_place_brings_services():
-    events = [{"event": "action", "name": "utter_pharmacist_route"}, {"event": "action", "name": "action_listen"},
-              {"event": "user", "text": "1030"}]
-    messages, _ = run(ActionFindNearby(), tracker("1030", "inform_place", "en", events=events))
+def test_a_pharmacist_gets_the_services_for_a_client_not_the_victims_hint():
+    messages, events = run(ActionFindNearby(), tracker("1030", "inform_place", "en", slots={"role": "pharmacist"}))
     text = messages[0]["text"]
     assert "Nearest support services" in text and "pharmac" not in text.split("\n")[1].lower()
+    assert "A pharmacist can also listen" not in text
+    assert ("search_kind", "services") in [(e["name"], e["value"]) for e in events]
+
+
+def test_a_young_person_gets_the_youth_lines_first():
+    slots = {"age_group": "minor", "situation": "domestic"}
+    messages, _ = run(ActionFindNearby(), tracker("near 1070", "find_nearby", "en", [place("1070")], slots=slots))
+    lines = messages[0]["text"].splitlines()
+    assert lines[1].startswith("For young people") and "103" in lines[1]
+    assert lines[2].startswith("For young people") and "102" in lines[2]
+    adult = run(ActionFindNearby(), tracker("near 1070", "find_nearby", "en", [place("1070")],
+                                            slots={"age_group": "adult", "situation": "domestic"}))[0]
+    assert "For young people" not in adult[0]["text"]
+
+
+def test_after_a_danger_message_a_search_puts_112_and_101_first():
+    for lang in ("fr", "nl", "en"):
+        messages, _ = run(ActionFindNearby(), tracker("1060", "inform_place", lang, slots={"urgency": "now"}))
+        first = messages[0]["text"].splitlines()[0]
+        assert "112" in first and "101" in first, lang
+    calm = run(ActionFindNearby(), tracker("1060", "inform_place", "en", slots={"urgency": "safe"}))[0]
+    assert "112" not in calm[0]["text"].splitlines()[0]
 
 
 def test_broken_directory_falls_back_to_the_helplines(monkeypatch, tmp_path):
@@ -253,9 +273,11 @@ def test_every_situation_of_the_domain_is_described_and_names_real_services(dire
     domain = yaml.safe_load((ROOT / "bot" / "domain" / "help.yml").read_text(encoding="utf-8"))
     values = {m["value"] for m in domain["slots"]["situation"]["mappings"]}
     described = situations()["situations"]
-    assert values | {"default"} == set(described)
-    ids = [sid for s in described.values() for entry in s.get("first") or [] for sid in entry.values()]
-    ids += list(situations()["talk"].values())
+    replacements = {s["minor"] for s in described.values() if s.get("minor")}
+    assert values | {"default"} | replacements == set(described)
+    ids = [sid for s in described.values() for where in ("first", "last") for entry in s.get(where) or []
+           for sid in entry.values()]
+    ids += [*situations()["talk"].values(), *situations()["danger_now"].values()]
     assert all(directory.service(sid) is not None for sid in ids), ids
 
 
@@ -270,3 +292,13 @@ def test_an_explicit_services_search_lists_eva_cells_too():
                                                         entities=[place("1050")]))
     assert {e["name"]: e["value"] for e in events}["search_kind"] == "services"
     assert "1. Cellule EVA – Zone Bruxelles-Capitale-Ixelles" in messages[0]["text"]
+
+
+def test_a_service_listed_nearby_is_not_said_twice():
+    messages, _ = run(ActionFindNearby(), tracker("aide près de 1080", "find_nearby", entities=[place("1080")]))
+    assert messages[0]["text"].count("02 535 45 42") == 1
+
+
+def test_an_eva_cell_without_a_phone_gives_its_address_and_what_to_do_instead():
+    text = run(ActionFindNearby(), tracker("1080", "inform_place"))[0][0]["text"]
+    assert "rue du Géomètre 39" in text and "n'est pas confirmé" in text and "Tout commissariat" in text

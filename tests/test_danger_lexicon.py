@@ -18,6 +18,13 @@ DANGER = [
     "I'm in danger", "im in danger", "help me please", "he has a knife", "he's going to kill me",
     "hes gonna kill me", "he is hitting me", "they are beating us", "call the police", "I'm bleeding",
     "he is kicking the door", "im in dnager", "he haz a knif", "afraid for my life", "he locked me in",
+    # threats of fire, confinement with the keys taken, a car driven to kill, a hushed "he is here"
+    "il menace de tout bruler", "il a pris les cles je ne peux pas sortir", "on va tous mourir", "il a un marteau",
+    "il est a cote je peux plus parler", "hij dreigt alles in de fik te steken",
+    "ze hebben de sleutels, ik kan er niet uit weg",
+    "we gaan allemaal dood", "hij is thuis ik kan nie bellen", "hij gaat me vannacht afmaken", "he will burn us",
+    "he hid the keys so i cant get out", "we are all gonna die", "scared for my life", "hes home cant talk",
+    "he has a baseball bat",
 ]
 SAFE = [
     "bonjour", "qu'est-ce que la violence psychologique ?", "aide-moi à trouver une pharmacie",
@@ -26,6 +33,8 @@ SAFE = [
     "ça coûte combien ?", "le danger des réseaux sociaux pour les ados", "je me sens en sécurité",
     "hello", "help", "help me find a pharmacy", "what counts as violence?", "I need to talk to someone",
     "where can I file a complaint", "my arm hurts from sport",
+    "does 1712 call the police", "will they call the police if i ring", "il prend mes cles de voiture",
+    "he keeps my car keys", "il a brule mes papiers", "hij verstopt mijn sleutels", "je vais mourir de rire",
 ]
 
 

@@ -209,9 +209,35 @@ def test_cpvs_time_windows_after_sexual_violence(stack, message, lang, windows):
 def test_pharmacist_gets_the_route_then_services_near_the_pharmacy(stack):
     sid = session()
     route = texts(stack.chat(sid, "je suis pharmacien, une cliente m'a dit que son mari la frappe"))
-    assert route.index("112") < route.index("02 535 45 42") < route.index("0800 30 030")
+    assert route.index("112") < route.index("0800 30 030")
+    # issue 12, item 6: addressed to the pharmacist, with the complaint as the client's choice,
+    # the medical certificate and professional secrecy; no evidence advice meant for sexual violence
+    assert "choix de la personne" in route and "certificat" in route and "secret professionnel" in route
+    assert "laver" not in route
     services = texts(stack.chat(sid, "1050"))
     assert "Services d'aide les plus proches" in services
+    assert "Un pharmacien peut aussi vous écouter" not in services
+
+
+@pytest.mark.parametrize("lang, disclosure, sexual, minor, no_complaint", [
+    ("fr", "je suis pharmacienne, une cliente a des bleus et dit que c'est son mari",
+     "contraception d'urgence", "103", "choix de la personne"),
+    ("nl", "ik ben apotheker, een klant heeft blauwe plekken en zegt dat het haar man is",
+     "noodpil", "102", "keuze van de persoon"),
+    ("en", "i'm a pharmacist and a client with bruises says her husband hits her",
+     "Emergency contraception", "103", "the person's choice"),
+])
+def test_a_pharmacist_gets_each_route_addressed_to_the_pharmacist(stack, lang, disclosure, sexual, minor,
+                                                                  no_complaint):
+    sid = session()
+    route = stack.chat(sid, disclosure)
+    assert [b["payload"] for b in route["messages"][-1]["buttons"]] == ["/sexual_violence", "/children",
+                                                                         "/file_complaint"]
+    after_rape = texts(stack.chat(sid, "/sexual_violence"))
+    assert sexual in after_rape and "02 535 45 42" in after_rape and "72" in after_rape
+    assert "Are you safe" not in after_rape and "êtes-vous en sécurité" not in after_rape.lower()
+    assert minor in texts(stack.chat(sid, "/children"))
+    assert no_complaint in texts(stack.chat(sid, "/file_complaint"))
 
 
 @pytest.mark.parametrize("message, expected", [
@@ -333,7 +359,49 @@ def test_tell_me_more_typed_after_sexual_violence_gives_the_detail(stack):
     assert "0800 98 100" in more  # SOS Viol, in the detail
 
 
-# Issue 12, item 5 (part): a teenager's age or "I can't tell my mother" is understood.
+# Issue 12, item 5: the conversation's context (age, what happened, urgency) carries across turns.
+
+@pytest.mark.parametrize("lang, age, talk, anonymous", [
+    ("fr", "j'ai 15 ans et mon beau-père me frappe", "je voudrais parler à quelqu'un", "c'est anonyme ?"),
+    ("nl", "ik ben 14 en mijn stiefvader slaat mij", "ik wil met iemand praten", "is het anoniem?"),
+    ("en", "im 15 and my stepdad hits me", "i want to talk to someone", "is it anonymous?"),
+])
+def test_a_young_person_who_gave_their_age_gets_the_youth_lines_later_on(stack, lang, age, talk, anonymous):
+    sid = session()
+    stack.chat(sid, age)
+    text = texts(stack.chat(sid, talk))
+    assert "102" in text and "103" in text and "0800 30 030" not in text, text
+    text = texts(stack.chat(sid, anonymous))
+    assert "102" in text and "103" in text, text
+
+
+@pytest.mark.parametrize("lang, disclosure, question, complaint", [
+    ("fr", "j'ai été violée hier soir", "c'est gratuit ?", "plainte n'est pas obligatoire"),
+    ("nl", "ik ben gisteren verkracht", "is dat gratis?", "klacht indienen is niet verplicht"),
+    ("en", "i was raped last night", "is it free?", "complaint is optional"),
+])
+def test_is_it_free_after_sexual_violence_is_answered_about_the_cpvs(stack, lang, disclosure, question, complaint):
+    sid = session()
+    stack.chat(sid, disclosure)
+    text = texts(stack.chat(sid, question))
+    assert "02 535 45 42" in text and complaint in text.lower(), text
+
+
+@pytest.mark.parametrize("message, lang, talk", [
+    ("mijn man slaat mij", "nl", "1712"), ("mon mari me frappe", "fr", "0800 30 030"),
+    ("my husband hits me", "en", "0800 30 030"),
+])
+def test_hitting_now_gets_112_first_and_a_helpline_for_later(stack, message, lang, talk):
+    text = texts(stack.chat(session(), message))
+    assert text.index("112") < text.index(talk), text
+
+
+def test_after_a_danger_message_a_place_brings_112_first(stack):
+    sid = session()
+    stack.chat(sid, "il me frappe la")
+    text = texts(stack.chat(sid, "je suis a Anderlecht"))
+    assert text.splitlines()[0].startswith("En danger maintenant") and "101" in text.splitlines()[0], text
+
 
 @pytest.mark.parametrize("message, lang, line", [
     ("j'ai 16 ans", "fr", "103"), ("je n'arrive pas à le dire à ma mère", "fr", "103"),

@@ -11,8 +11,9 @@ from bot.render import RenderError, render
 from tests.conftest import ROOT
 
 # Belgian phone formats: 0X XXX XX XX, 0800 XX XXX, short numbers (112, 116 000) and 17xx.
-# Four-digit numbers from 1000 to 1299 are Brussels postcodes, not phones.
-PHONE_LIKE = re.compile(r"(?<![\d/])(?:0\d{1,3}(?: \d{2,3}){2,3}|1\d{2}(?: \d{3})?|17\d{2})(?![\d/])")
+# Four-digit numbers from 1000 to 1299 are Brussels postcodes, and "120 hours" a duration, not phones.
+PHONE_LIKE = re.compile(r"(?<![\d/])(?:0\d{1,3}(?: \d{2,3}){2,3}|1\d{2}(?: \d{3})?|17\d{2})(?![\d/])"
+                        r"(?!\s*(?:heures|hours|uur)\b)")
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,12 @@ FIRST_ANSWERS = {"utter_violence_forms": 60, "utter_safety_basics": 60, "utter_l
                  "utter_sexual_violence": 90}  # after rape, the CPVS time windows must come at once
 BUDGETS = {**FIRST_ANSWERS, "utter_danger": 45, "utter_helpline": 80, "utter_children": 90,
            "utter_fgm_forced_marriage": 80, "utter_lgbtqi_violence": 60, "utter_perpetrator": 60,
-           "utter_relative_witness": 60, "utter_greet": 60}
+           "utter_relative_witness": 60, "utter_greet": 60,
+           # what a young person or someone after sexual violence asks next
+           "utter_helpline_young": 70, "utter_helpline_call_young": 110, "utter_cpvs_call": 100,
+           # a pharmacist at the counter reads a list, not a page
+           "utter_pharmacist_route": 150, "utter_pharmacist_sexual_violence": 150, "utter_pharmacist_minor": 130,
+           "utter_pharmacist_complaint": 120}
 LONGEST = 180  # any other answer: the details, the pharmacist route, the context of the Brussels plan
 
 

@@ -60,7 +60,7 @@ COMMON = {
     "loi", "wet", "law", "vie", "leven", "life", "liberty", "peace", "arts", "science", "sciences",
     "nation", "nations", "europe", "europa", "union", "commune", "gemeente", "campus", "clinique", "kliniek",
     "clinic", "cinema", "theatre", "musee", "museum", "stade", "stadion", "piscine", "zwembad", "bois", "bos",
-    "foret",
+    "foret", "voisin", "voisins", "buren", "neighbours", "neighbors", "ticket", "tickets",
 }
 
 
