@@ -51,3 +51,20 @@ def test_ordinary_messages_do_not_match(text):
 @pytest.mark.parametrize("text", ["", None, "   ", "\x00\x01", "😱" * 50, "a" * 5000])
 def test_odd_input_does_not_crash(text):
     assert matching_pattern(text) is None
+
+
+def test_danger_ranked_high_enough_is_taken_as_danger_and_the_rest_is_left_alone():
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu.components.danger import DangerLexicon
+
+    def parsed(danger: float) -> Message:
+        ranking = [{"name": "violence_forms", "confidence": 1 - danger}, {"name": "danger", "confidence": danger}]
+        return Message(data={TEXT: "un message sans mot du lexique", INTENT: ranking[0], INTENT_RANKING_KEY: ranking})
+
+    component = DangerLexicon(promote_at=0.2)
+    likely, unlikely = parsed(0.25), parsed(0.1)
+    component.process([likely, unlikely])
+    assert likely.get(INTENT)["name"] == "danger" and likely.get(INTENT_RANKING_KEY) == [likely.get(INTENT)]
+    assert unlikely.get(INTENT)["name"] == "violence_forms"

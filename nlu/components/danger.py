@@ -7,6 +7,12 @@ matches a pattern of `danger_lexicon.yml` (any language, since the language
 of a short panicked message is often unclear), the intent becomes `danger`
 with confidence 1.0 and is the only intent in the ranking, and the rules
 answer 112 / 101 first.
+
+It also leans towards safety: when the classifier ranks `danger` anywhere
+with a confidence of at least `promote_at` (config.yml), the message is
+taken as danger. Missing a person in danger costs far more than a false
+alarm, which only puts 112 / 101 and the helpline first (docs/nlu-eval.md
+counts both).
 """
 
 from __future__ import annotations
@@ -51,7 +57,14 @@ def matching_pattern(text: Optional[str]) -> Optional[str]:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class DangerLexicon(GraphComponent):
-    """Overrides the intent with `danger` when the lexicon matches."""
+    """Overrides the intent with `danger` when the lexicon matches or the classifier finds it likely enough."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"promote_at": 1.1}  # off unless config.yml sets it
+
+    def __init__(self, promote_at: float = 1.1) -> None:
+        self.promote_at = promote_at
 
     @classmethod
     def create(
@@ -62,11 +75,16 @@ class DangerLexicon(GraphComponent):
         execution_context: ExecutionContext,
     ) -> "DangerLexicon":
         patterns()  # fail at start-up, not on a user's message, if the lexicon is broken
-        return cls()
+        return cls(float(config.get("promote_at", 1.1)))
 
-    @staticmethod
-    def process_one(message: Message) -> None:
-        if not matching_pattern(message.get(TEXT)):
+    def likely_danger(self, message: Message) -> bool:
+        """True when the classifier gives `danger` at least `promote_at`, wherever it ranks it."""
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        return any(i.get("name") == DANGER_INTENT and (i.get("confidence") or 0.0) >= self.promote_at
+                   for i in ranking)
+
+    def process_one(self, message: Message) -> None:
+        if not matching_pattern(message.get(TEXT)) and not self.likely_danger(message):
             return
         danger = {"name": DANGER_INTENT, "confidence": 1.0}
         # The classifier's own guesses are dropped, not kept below danger: a
