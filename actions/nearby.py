@@ -151,7 +151,7 @@ def eva_line(d, place: Place, lang: Optional[str]) -> Optional[str]:
     if not service.phone:
         where = f", {service.address}" if service.address else ""
         return t("eva_no_phone", lang, zone=zone, name=service.name(lang) + where,
-                 any_station=d.context("complaint_any_station", lang or "en") or "")
+                 any_station=d.context(situations()["eva_without_phone"], languages.or_unknown(lang)) or "")
     hours = f" ({service.text('hours', lang)})" if service.text("hours", lang) else ""
     return t("eva", lang, zone=zone, name=service.name(lang), phone=service.phone, hours=hours)
 

@@ -154,6 +154,14 @@ class Directory:
         except sqlite3.Error as err:
             raise DirectoryUnavailable(type(err).__name__) from err
 
+    def has_emergency_numbers(self) -> bool:
+        """True when the directory holds an emergency service with a number (what every danger answer says)."""
+        row = self.conn.execute(
+            "select 1 from services, json_each(services.categories) c where services.phone != '' "
+            "and c.value = 'emergency' limit 1"
+        ).fetchone()
+        return row is not None
+
     def readable(self) -> bool:
         """True when the database file still answers."""
         try:

@@ -53,18 +53,27 @@ def test_odd_input_does_not_crash(text):
     assert matching_pattern(text) is None
 
 
-def test_danger_ranked_high_enough_is_taken_as_danger_and_the_rest_is_left_alone():
+def test_the_detector_takes_an_unseen_danger_phrasing_for_danger_and_leaves_the_rest():
     from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
     from rasa.shared.nlu.training_data.message import Message
 
-    from nlu.components.danger import DangerLexicon
+    from nlu.components.danger import DangerLexicon, fit_detector
 
-    def parsed(danger: float) -> Message:
-        ranking = [{"name": "violence_forms", "confidence": 1 - danger}, {"name": "danger", "confidence": danger}]
-        return Message(data={TEXT: "un message sans mot du lexique", INTENT: ranking[0], INTENT_RANKING_KEY: ranking})
+    danger = ["il me poursuit dans l escalier", "il cogne ma tete contre le mur", "il me traine par les cheveux",
+              "he drags me by the hair", "he slams my head on the wall", "hij sleurt mij aan mijn haar",
+              "il m ecrase la gorge", "he squeezes my throat", "hij knijpt mijn keel dicht", "il me jette par terre"]
+    other = ["bonjour", "merci beaucoup", "ou est la pharmacie", "how do i file a complaint", "thanks a lot",
+             "is it anonymous", "hallo", "ik wil met iemand praten", "c est gratuit", "what can you do",
+             "he checks my phone", "il garde mon argent", "hij kiest mijn kleren", "a shelter for tonight",
+             "my friend has bruises", "je suis pharmacien", "the brussels plan", "ik ben 15", "more please", "1060"]
+    detector = fit_detector(danger + other, [True] * len(danger) + [False] * len(other), max_false_alarms=0.05)
+    component = DangerLexicon({}, None, None, detector)
 
-    component = DangerLexicon(promote_at=0.2)
-    likely, unlikely = parsed(0.25), parsed(0.1)
-    component.process([likely, unlikely])
-    assert likely.get(INTENT)["name"] == "danger" and likely.get(INTENT_RANKING_KEY) == [likely.get(INTENT)]
-    assert unlikely.get(INTENT)["name"] == "violence_forms"
+    def message(text: str) -> Message:
+        guess = {"name": "violence_forms", "confidence": 0.99}
+        return Message(data={TEXT: text, INTENT: guess, INTENT_RANKING_KEY: [guess]})
+
+    unseen, ordinary = message("he drags me by my hair down the stairs"), message("merci et bonne soiree")
+    component.process([unseen, ordinary])
+    assert unseen.get(INTENT)["name"] == "danger" and unseen.get(INTENT_RANKING_KEY) == [unseen.get(INTENT)]
+    assert ordinary.get(INTENT)["name"] == "violence_forms"

@@ -24,7 +24,7 @@ def directory_state(app: web.Application) -> str:
     if directory is None:
         return "unavailable"
     try:
-        return "ok" if directory.service("emerg_112") else "incomplete"
+        return "ok" if directory.has_emergency_numbers() else "incomplete"
     except Exception:
         return "unavailable"
 

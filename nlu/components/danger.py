@@ -1,27 +1,38 @@
-"""Rasa NLU component: a per-language danger lexicon checked on every message.
+"""Rasa NLU component: "danger now" is never left to the intent classifier alone.
 
 The intent classifier is trained on many ways of saying "I am in danger now",
-but a statistical model can miss a phrasing it has never seen. This component
-runs after it and before the FallbackClassifier: when the folded message
-matches a pattern of `danger_lexicon.yml` (any language, since the language
-of a short panicked message is often unclear), the intent becomes `danger`
-with confidence 1.0 and is the only intent in the ranking, and the rules
-answer 112 / 101 first.
+but a statistical model can miss a phrasing it has never seen, and with two
+dozen intents it is sure of itself even when wrong. This component runs
+after it and before the FallbackClassifier, and makes the message a `danger`
+intent (confidence 1.0, the only intent in the ranking; the rules then
+answer 112 / 101 first) when either
 
-It also leans towards safety: when the classifier ranks `danger` anywhere
-with a confidence of at least `promote_at` (config.yml), the message is
-taken as danger. Missing a person in danger costs far more than a false
-alarm, which only puts 112 / 101 and the helpline first (docs/nlu-eval.md
-counts both).
+1. the folded message matches a pattern of `danger_lexicon.yml` (any
+   language, since the language of a short panicked message is often
+   unclear), or
+2. its own detector, trained on the same NLU data to tell danger from
+   everything else (character n-grams, logistic regression with balanced
+   classes), gives danger a probability at or above a threshold chosen at
+   training time on held-out folds of the training data: the lowest that
+   would have taken at most `max_false_alarms` of the other examples for
+   danger. It is a safety net under the classifier and the lexicon, which
+   catch most danger messages; it catches phrasings both missed.
+
+Missing a person in danger costs far more than a false alarm, which only
+puts 112 / 101 and the helpline first (docs/nlu-eval.md counts both).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
+import joblib
+import numpy as np
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -29,12 +40,15 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from directory.textnorm import fold
 from nlu.components.safely import each_safely
 
 LEXICON = Path(__file__).with_name("danger_lexicon.yml")
 DANGER_INTENT = "danger"
+DETECTOR_FILE = "danger_detector.joblib"
+log = logging.getLogger("relais.nlu")
 
 
 @lru_cache(maxsize=1)
@@ -55,16 +69,50 @@ def matching_pattern(text: Optional[str]) -> Optional[str]:
     return None
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+def fit_detector(texts: List[str], is_danger: List[bool], max_false_alarms: float, seed: int = 42) -> dict:
+    """A danger-vs-rest detector and its threshold, from folded training texts.
+
+    The threshold is the lowest probability that would have taken at most
+    `max_false_alarms` of the other examples for danger when each was scored
+    by a model trained without it (5 folds), so it reflects unseen phrasings.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline, make_union
+
+    def pipeline():
+        features = make_union(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+                              TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True))
+        return make_pipeline(features, LogisticRegression(class_weight="balanced", C=4.0, max_iter=3000))
+
+    y = np.array(is_danger)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+    held_out = cross_val_predict(pipeline(), texts, y, cv=folds, method="predict_proba")[:, 1]
+    threshold = float(np.quantile(held_out[~y], 1.0 - max_false_alarms))
+    model = pipeline().fit(texts, y)
+    return {"model": model, "threshold": threshold,
+            "held_out_recall": float(np.mean(held_out[y] >= threshold)),
+            "held_out_false_alarms": float(np.mean(held_out[~y] >= threshold))}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class DangerLexicon(GraphComponent):
-    """Overrides the intent with `danger` when the lexicon matches or the classifier finds it likely enough."""
+    """Overrides the intent with `danger` when the lexicon matches or the danger detector is above its threshold."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"promote_at": 1.1}  # off unless config.yml sets it
+        return {"max_false_alarms": 0.03}
 
-    def __init__(self, promote_at: float = 1.1) -> None:
-        self.promote_at = promote_at
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain the detector when its code changes, not only the data."""
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 detector: Optional[dict] = None) -> None:
+        self._config, self._storage, self._resource = config, model_storage, resource
+        self.detector = detector
 
     @classmethod
     def create(
@@ -75,16 +123,47 @@ class DangerLexicon(GraphComponent):
         execution_context: ExecutionContext,
     ) -> "DangerLexicon":
         patterns()  # fail at start-up, not on a user's message, if the lexicon is broken
-        return cls(float(config.get("promote_at", 1.1)))
+        return cls(config, model_storage, resource)
 
-    def likely_danger(self, message: Message) -> bool:
-        """True when the classifier gives `danger` at least `promote_at`, wherever it ranks it."""
-        ranking = message.get(INTENT_RANKING_KEY) or []
-        return any(i.get("name") == DANGER_INTENT and (i.get("confidence") or 0.0) >= self.promote_at
-                   for i in ranking)
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(TEXT)]
+        texts = [fold(e.get(TEXT)) for e in examples]
+        labels = [e.get(INTENT) == DANGER_INTENT for e in examples]
+        if any(labels) and not all(labels):
+            self.detector = fit_detector(texts, labels, float(self._config["max_false_alarms"]))
+            log.info("danger detector: threshold %.3f, held-out recall %.3f, false alarms %.3f",
+                     self.detector["threshold"], self.detector["held_out_recall"],
+                     self.detector["held_out_false_alarms"])
+            with self._storage.write_to(self._resource) as path:
+                joblib.dump(self.detector, path / DETECTOR_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "DangerLexicon":
+        patterns()
+        try:
+            with model_storage.read_from(resource) as path:
+                return cls(config, model_storage, resource, joblib.load(path / DETECTOR_FILE))
+        except (ValueError, FileNotFoundError):
+            return cls(config, model_storage, resource)
+
+    def detected(self, text: Optional[str]) -> bool:
+        """True when the detector gives danger at least its threshold."""
+        if not self.detector or not text:
+            return False
+        probability = self.detector["model"].predict_proba([fold(text)])[0, 1]
+        return bool(probability >= self.detector["threshold"])
 
     def process_one(self, message: Message) -> None:
-        if not matching_pattern(message.get(TEXT)) and not self.likely_danger(message):
+        text = message.get(TEXT)
+        if not matching_pattern(text) and not self.detected(text):
             return
         danger = {"name": DANGER_INTENT, "confidence": 1.0}
         # The classifier's own guesses are dropped, not kept below danger: a
