@@ -24,7 +24,8 @@ DANGER = [
     "ze hebben de sleutels, ik kan er niet uit weg",
     "we gaan allemaal dood", "hij is thuis ik kan nie bellen", "hij gaat me vannacht afmaken", "he will burn us",
     "he hid the keys so i cant get out", "we are all gonna die", "scared for my life", "hes home cant talk",
-    "he has a baseball bat",
+    "he has a baseball bat", "hij is ons dochter aan het slaan", "zijn ze mijn broer aan het schoppen",
+    "he is beating my son", "she s hurting the baby",
 ]
 SAFE = [
     "bonjour", "qu'est-ce que la violence psychologique ?", "aide-moi à trouver une pharmacie",
@@ -35,6 +36,7 @@ SAFE = [
     "where can I file a complaint", "my arm hurts from sport",
     "does 1712 call the police", "will they call the police if i ring", "il prend mes cles de voiture",
     "he keeps my car keys", "il a brule mes papiers", "hij verstopt mijn sleutels", "je vais mourir de rire",
+    "ik ben aan het slapen", "he is hitting the gym",
 ]
 
 
