@@ -274,7 +274,8 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
         body.append(t("pharmacist_hint", lang))
     if has_more:
         body.append(t("more", lang))
-    say(dispatcher, "\n".join(body), lang, {"type": "contact_points", "items": [item(h) for h in page]})
+    more = [{"title": t("more_button", lang), "payload": "/more_results"}] if has_more else None
+    say(dispatcher, "\n".join(body), lang, {"type": "contact_points", "items": [item(h) for h in page]}, more)
     return [SlotSet("place", None), SlotSet("search_kind", kind),
             SlotSet("search_point", json.dumps([place.lat, place.lon, place.name])),
             SlotSet("search_offset", float(offset + PAGE))]

@@ -45,9 +45,10 @@ def distance(metres: int, lang: Optional[str]) -> str:
     return f"{km.replace('.', ',') if languages.get(languages.or_unknown(lang)).decimal_comma else km} km"
 
 
-def say(dispatcher, text: str, lang: Optional[str], payload: Optional[dict] = None) -> None:
-    """Send a text, marked with its language for the web server (see bot/render.py)."""
+def say(dispatcher, text: str, lang: Optional[str], payload: Optional[dict] = None,
+        buttons: Optional[list] = None) -> None:
+    """Send a text (and buttons), marked with its language for the web server (see bot/render.py)."""
     custom = dict(payload or {})
     if languages.known(lang):
         custom[LANG_MARK] = {"lang": lang}
-    dispatcher.utter_message(text=text, json_message=custom or None)
+    dispatcher.utter_message(text=text, json_message=custom or None, buttons=buttons or [])
