@@ -264,6 +264,8 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
     if help_first:
         body += situation_lines(d, situation, "first", lang)
         body += [line for line in (numbers_line(d, "talk", lang), eva_line(d, place, lang)) if line]
+    elif kind == "services" and offset == 0:  # e.g. a pharmacist's search: the zone's EVA cell comes first
+        body += [line for line in [eva_line(d, place, lang)] if line]
     if page:
         body += [*lines, *(hit_line(offset + i + 1, h, lang, whats.get(h.service_id)) for i, h in enumerate(page))]
     if any(h.kind == "pharmacy" for h in page):

@@ -112,6 +112,7 @@ def test_a_pharmacist_gets_the_services_for_a_client_not_the_victims_hint():
     text = messages[0]["text"]
     assert "Nearest support services" in text and "pharmac" not in text.split("\n")[1].lower()
     assert "A pharmacist can also listen" not in text
+    assert "0471 94 38 72" in text.splitlines()[1]  # the EVA cell of the pharmacy's zone (Brussels North), first
     assert ("search_kind", "services") in [(e["name"], e["value"]) for e in events]
 
 

@@ -199,6 +199,16 @@ def test_messages_are_text_never_html(stack, page):
     assert page.title() != "pwned"
 
 
+def test_a_web_address_that_starts_with_a_phone_number_stays_one_web_link(stack, page):
+    page.goto(f"{stack.web}/")
+    page.locator(".msg.bot").first.wait_for()
+    send(page, "j'ai 15 ans")
+    send(page, "je voudrais parler à quelqu'un")
+    last = page.locator(".msg.bot").last
+    assert last.locator("a[href='https://103ecoute.be']").inner_text() == "103ecoute.be"
+    assert last.locator("a[href='tel:103']").count() == 1  # the number itself, once
+
+
 def test_keyboard_only_chat(stack, page):
     page.goto(f"{stack.web}/")
     page.locator(".msg.bot").first.wait_for()

@@ -82,7 +82,8 @@
       if (i < 0) { return -1; }
       var before = i > 0 ? text.charAt(i - 1) : "";
       var after = text.charAt(i + number.length);
-      if (!/[0-9]/.test(before) && !/[0-9]/.test(after)) { return i; }
+      // "103" in "103ecoute.be" is part of a web address, not the phone number 103
+      if (!/[0-9\p{L}]/u.test(before) && !/[0-9\p{L}]/u.test(after)) { return i; }
       from = i + 1;
     }
   }
