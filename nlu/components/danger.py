@@ -26,14 +26,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
 import numpy as np
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -44,6 +42,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from directory.textnorm import fold
 from nlu.components.safely import each_safely
+from nlu.components.shared import compiled_patterns
 
 LEXICON = Path(__file__).with_name("danger_lexicon.yml")
 DANGER_INTENT = "danger"
@@ -54,13 +53,16 @@ log = logging.getLogger("relais.nlu")
 @lru_cache(maxsize=1)
 def patterns() -> tuple:
     """The compiled patterns of all languages."""
-    data = yaml.safe_load(LEXICON.read_text(encoding="utf-8"))["danger_patterns"]
-    return tuple(re.compile(p) for entries in data.values() for p in entries)
+    return compiled_patterns(LEXICON, "danger_patterns")
 
 
 def matching_pattern(text: Optional[str]) -> Optional[str]:
     """The first lexicon pattern that the folded text matches, or None."""
-    folded = fold(text or "")
+    return folded_match(fold(text or ""))
+
+
+def folded_match(folded: str) -> Optional[str]:
+    """The first lexicon pattern that an already folded text matches, or None."""
     if not folded:
         return None
     for pattern in patterns():
@@ -154,16 +156,16 @@ class DangerLexicon(GraphComponent):
         except (ValueError, FileNotFoundError):
             return cls(config, model_storage, resource)
 
-    def detected(self, text: Optional[str]) -> bool:
-        """True when the detector gives danger at least its threshold."""
-        if not self.detector or not text:
+    def detected(self, folded: str) -> bool:
+        """True when the detector gives danger at least its threshold (the text folded as in training)."""
+        if not self.detector or not folded:
             return False
-        probability = self.detector["model"].predict_proba([fold(text)])[0, 1]
+        probability = self.detector["model"].predict_proba([folded])[0, 1]
         return bool(probability >= self.detector["threshold"])
 
     def process_one(self, message: Message) -> None:
-        text = message.get(TEXT)
-        if not matching_pattern(text) and not self.detected(text):
+        folded = fold(message.get(TEXT) or "")
+        if not folded_match(folded) and not self.detected(folded):
             return
         danger = {"name": DANGER_INTENT, "confidence": 1.0}
         # The classifier's own guesses are dropped, not kept below danger: a

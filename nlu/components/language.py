@@ -35,6 +35,7 @@ from directory import textnorm
 from nlu.components import langid
 from nlu.components.langid import LanguageModel, supported
 from nlu.components.safely import each_safely
+from nlu.components.shared import set_message_entity
 
 ENTITY = "language"
 MODEL_FILE = "langid.json"
@@ -138,19 +139,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         if not found:
             return
         language, confidence = found
-        text = message.get(TEXT) or ""
-        entities = [e for e in message.get(ENTITIES, []) if e.get("entity") != ENTITY]
-        entities.append(
-            {
-                "entity": ENTITY,
-                "value": language,
-                "start": 0,
-                "end": len(text),
-                "confidence_entity": round(confidence, 3),
-                "extractor": self.__class__.__name__,
-            }
-        )
-        message.set(ENTITIES, entities, add_to_output=True)
+        set_message_entity(message, ENTITY, language, confidence, self.__class__.__name__)
 
     def process(self, messages: List[Message]) -> List[Message]:
         return each_safely("LanguageDetector", messages, self.process_one)

@@ -10,22 +10,21 @@ never stored, only the group.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from directory.textnorm import fold
 from nlu.components.safely import each_safely
+from nlu.components.shared import compiled_patterns, set_message_entity
 
 AGES = Path(__file__).with_name("speaker_ages.yml")
 ENTITY = "age_group"
@@ -37,8 +36,7 @@ PLAUSIBLE = range(5, 111)
 @lru_cache(maxsize=1)
 def patterns() -> tuple:
     """The compiled age patterns of all languages."""
-    data = yaml.safe_load(AGES.read_text(encoding="utf-8"))["age_patterns"]
-    return tuple(re.compile(p) for entries in data.values() for p in entries)
+    return compiled_patterns(AGES, "age_patterns")
 
 
 def age_group(text: Optional[str]) -> Optional[str]:
@@ -52,8 +50,9 @@ def age_group(text: Optional[str]) -> Optional[str]:
     folded = fold(text or "")
     for pattern in patterns():
         match = pattern.search(folded)
-        if match and int(match.group("age")) in PLAUSIBLE:
-            return "minor" if int(match.group("age")) < ADULT_AT else "adult"
+        age = int(match.group("age")) if match else None
+        if age in PLAUSIBLE:
+            return "minor" if age < ADULT_AT else "adult"
     return None
 
 
@@ -74,11 +73,8 @@ class SpeakerAge(GraphComponent, EntityExtractorMixin):
 
     def process_one(self, message: Message) -> None:
         group = age_group(message.get(TEXT))
-        if group is None:
-            return
-        text = message.get(TEXT) or ""
-        entity = {"entity": ENTITY, "value": group, "start": 0, "end": len(text), "confidence": 1.0}
-        message.set(ENTITIES, message.get(ENTITIES, []) + [self.add_extractor_name([entity])[0]], add_to_output=True)
+        if group is not None:
+            set_message_entity(message, ENTITY, group, 1.0, self.__class__.__name__)
 
     def process(self, messages: List[Message]) -> List[Message]:
         return each_safely("SpeakerAge", messages, self.process_one)

@@ -1,0 +1,27 @@
+"""What the Relais NLU components share: per-language pattern lists read
+from YAML, and entities that describe the whole message (its language, the
+writer's age group)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import List
+
+import yaml
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+
+def compiled_patterns(path: Path, key: str) -> tuple:
+    """The regular expressions listed under `key` in `path`, all languages together ({key: {lang: [...]}})."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))[key]
+    return tuple(re.compile(p) for entries in data.values() for p in entries)
+
+
+def set_message_entity(message: Message, entity: str, value: str, confidence: float, extractor: str) -> None:
+    """Give the message one `entity` spanning its whole text, in place of any earlier one of that name."""
+    entities: List[dict] = [e for e in message.get(ENTITIES, []) if e.get("entity") != entity]
+    entities.append({"entity": entity, "value": value, "start": 0, "end": len(message.get(TEXT) or ""),
+                     "confidence_entity": round(confidence, 3), "extractor": extractor})
+    message.set(ENTITIES, entities, add_to_output=True)
