@@ -29,7 +29,8 @@ SHELTER = "shelter"
 
 def confidence_note(result: dict, lang: Optional[str]) -> str:
     if result.get("confidence") in ("partly", "unconfirmed"):
-        return f" ({t(result['confidence'], lang)}, {t('checked', lang, date=result['checked'])})"
+        confidence = t(f"utter_lookup_{result['confidence']}", lang)
+        return f" ({confidence}, {t('utter_lookup_checked', lang, date=result['checked'])})"
     return ""
 
 
@@ -43,14 +44,14 @@ def result_line(result: dict, lang: Optional[str]) -> str:
             parts.append(result["url"])
     else:
         if result.get("phone"):
-            parts.append(f"{t('phone', lang)} {result['phone']}")
+            parts.append(f"{t('utter_nearby_phone', lang)} {result['phone']}")
         elif result.get("phone_note"):
-            parts.append(f"{t('phone', lang)} {t('unconfirmed', lang)}")
+            parts.append(f"{t('utter_nearby_phone', lang)} {t('utter_lookup_unconfirmed', lang)}")
         hours = (result.get("hours") or {}).get(lang or "en")
         if hours:
             parts.append(hours)
         if SHELTER in result.get("categories", []):
-            parts.append(t("address_hidden", lang))
+            parts.append(t("utter_lookup_address_hidden", lang))
         elif result["type"] == "pharmacy" and result.get("address"):
             parts.append(f"{result['address']}, {result.get('postcode', '')} {result.get('municipality', '')}")
     return " — ".join(p for p in parts if p) + confidence_note(result, lang)
@@ -81,8 +82,8 @@ class ActionLookup(Action):
             dispatcher.utter_message(response="utter_search_unavailable")
             return []
         if not results:
-            say(dispatcher, t("lookup_none", lang, text=text[:80]), lang)
+            dispatcher.utter_message(response="utter_lookup_none", query=text[:80])
             return []
-        lines = [t("found", lang), *(result_line(r, lang) for r in results)]
+        lines = [t("utter_lookup_found", lang), *(result_line(r, lang) for r in results)]
         say(dispatcher, "\n".join(lines), lang)
         return []

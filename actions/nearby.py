@@ -92,7 +92,7 @@ def shared_location(tracker: Tracker) -> Optional[Place]:
     lat, lon = location.get("lat"), location.get("lon")
     if not in_belgium(lat, lon):
         return None
-    return Place(t("your_location", tracker.get_slot("language")), float(lat), float(lon), "point",
+    return Place(t("utter_nearby_your_location", tracker.get_slot("language")), float(lat), float(lon), "point",
                  "coordinates", None, "browser geolocation", "coordinates")
 
 
@@ -125,11 +125,11 @@ def hit_line(index: int, hit, lang: Optional[str], what: Optional[str] = None) -
         parts.append(f"{hit.address}, {hit.postcode} {hit.municipality}".strip(", "))
     parts.append(distance(hit.distance_m, lang))
     if hit.phone:
-        parts.append(f"{t('phone', lang)} {hit.phone}")
+        parts.append(f"{t('utter_nearby_phone', lang)} {hit.phone}")
     if hit.open_now is True:
-        parts.append(t("open", lang))
+        parts.append(t("utter_nearby_open", lang))
     elif hit.open_now is False:
-        parts.append(t("closed", lang))
+        parts.append(t("utter_nearby_closed", lang))
     return " — ".join(parts)
 
 
@@ -150,10 +150,10 @@ def eva_line(d, place: Place, lang: Optional[str]) -> Optional[str]:
     zone = languages.pick(police_zone.names, lang)
     if not service.phone:
         where = f", {service.address}" if service.address else ""
-        return t("eva_no_phone", lang, zone=zone, name=service.name(lang) + where,
+        return t("utter_nearby_eva_no_phone", lang, zone=zone, name=service.name(lang) + where,
                  any_station=d.context(situations()["eva_without_phone"], languages.or_unknown(lang)) or "")
     hours = f" ({service.text('hours', lang)})" if service.text("hours", lang) else ""
-    return t("eva", lang, zone=zone, name=service.name(lang), phone=service.phone, hours=hours)
+    return t("utter_nearby_eva", lang, zone=zone, name=service.name(lang), phone=service.phone, hours=hours)
 
 
 def search(d, place: Place, kind: str, lang: Optional[str], k: int, situation: dict) -> tuple[list, list]:
@@ -163,42 +163,43 @@ def search(d, place: Place, kind: str, lang: Optional[str], k: int, situation: d
     never pharmacies: those come only when asked for (`pharmacy`)."""
     if kind == "pharmacy":
         hits = d.nearest(place.lat, place.lon, k, categories=["pharmacy"])
-        lines = [t("pharmacies", lang)]
+        lines = [t("utter_nearby_pharmacies", lang)]
     elif kind == "medical":
         hits = d.nearest(place.lat, place.lon, k, categories=["medical"])
-        lines = [t("services", lang)]
+        lines = [t("utter_nearby_services", lang)]
     elif kind == "default":
         hits = d.nearest(place.lat, place.lon, k, categories=situations()["categories"],
                          topics=situation.get("topics", ()), audience=situation.get("audience"))
-        lines = [t("services", lang)]
+        lines = [t("utter_nearby_services", lang)]
     else:
         hits = d.nearest(place.lat, place.lon, k, categories=situations()["services_categories"])
-        lines = [t("services", lang)]
+        lines = [t("utter_nearby_services", lang)]
     return lines, hits
 
 
 def situation_lines(d, situation: dict, where: str, lang: Optional[str], listed: frozenset = frozenset()) -> list[str]:
-    """The lines a situation puts first or last (actions/situations.yml `first`, `last`), from the directory;
+    """The lines a situation puts first or last (actions/situations.yml `first`, `last`: a response and the
+    service it names), from the directory;
     a service already `listed` among the nearby ones is not said twice."""
     lines = []
     for entry in situation.get(where) or []:
-        (text_key, service_id), = entry.items()
+        (response, service_id), = entry.items()
         service = d.service(service_id)
         if service is None or not service.phone or service_id in listed:
             continue
         hours = service.text("hours", lang)
-        lines.append(t(text_key, lang, name=service.text("what", lang) or service.name(lang), phone=service.phone,
+        lines.append(t(response, lang, name=service.text("what", lang) or service.name(lang), phone=service.phone,
                        hours=f", {hours}" if hours else ""))
     return lines
 
 
 def numbers_line(d, key: str, lang: Optional[str]) -> Optional[str]:
     """The line of numbers that actions/situations.yml names under `key` (`talk`, `danger_now`), worded by
-    actions/texts.yml under the same key; None when one of them has no number."""
+    the response `utter_nearby_<key>` (bot/responses/found.yml); None when one of them has no number."""
     services = {name: d.service(service_id) for name, service_id in situations()[key].items()}
     if not all(service and service.phone for service in services.values()):
         return None
-    return t(key, lang, **{name: service.phone for name, service in services.items()})
+    return t(f"utter_nearby_{key}", lang, **{name: service.phone for name, service in services.items()})
 
 
 class ActionFindNearby(Action):
@@ -257,10 +258,11 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
     page, has_more = hits[offset:offset + PAGE], len(hits) > offset + PAGE
     help_first = kind == "default" and offset == 0  # help for a place: never an empty answer
     if not page and not help_first:
-        say(dispatcher, t("no_more" if offset else "nothing", lang, place=place.name), lang)
+        dispatcher.utter_message(response="utter_nearby_no_more" if offset else "utter_nearby_nothing",
+                                 place=place.name)
         return [SlotSet("place", None)]
     whats = {h.service_id: (d.service(h.service_id).text("what", lang) if h.service_id else None) for h in page}
-    body = [*danger, t("near", lang, place=place.name)]
+    body = [*danger, t("utter_nearby_near", lang, place=place.name)]
     if help_first:
         body += situation_lines(d, situation, "first", lang)
         body += [line for line in (numbers_line(d, "talk", lang), eva_line(d, place, lang)) if line]
@@ -270,13 +272,13 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
         body += [*lines, *(hit_line(offset + i + 1, h, lang, whats.get(h.service_id)) for i, h in enumerate(page))]
     if any(h.kind == "pharmacy" for h in page):
         duty = d.context("pharmacy_on_duty", languages.or_unknown(lang))
-        body.append(t("no_pharmacy_phone", lang, duty=f" {duty}." if duty else ""))
+        body.append(t("utter_nearby_no_pharmacy_phone", lang, duty=f" {duty}." if duty else ""))
     if help_first:
         body += situation_lines(d, situation, "last", lang, frozenset(h.service_id for h in page))
-        body.append(t("pharmacist_hint", lang))
+        body.append(t("utter_nearby_pharmacist_hint", lang))
     if has_more:
-        body.append(t("more", lang))
-    more = [{"title": t("more_button", lang), "payload": "/more_results"}] if has_more else None
+        body.append(t("utter_nearby_more", lang))
+    more = [{"title": t("utter_nearby_more_button", lang), "payload": "/more_results"}] if has_more else None
     say(dispatcher, "\n".join(body), lang, {"type": "contact_points", "items": [item(h) for h in page]}, more)
     return [SlotSet("place", None), SlotSet("search_kind", kind),
             SlotSet("search_point", json.dumps([place.lat, place.lon, place.name])),

@@ -1,8 +1,14 @@
-"""The actions' wording (`actions/texts.yml`), filled with directory facts at run time.
+"""The actions' wording: Rasa responses (bot/responses/found.yml) filled with directory facts.
 
-Only wording lives in the file; every name, number, distance and hour comes
-from the directory. A text missing in a language falls back along the
-language registry's order (directory/languages.yml).
+An action that sends one sentence sends the response itself, with its
+parameters (`dispatcher.utter_message(response="utter_nearby_nothing",
+place=...)`): Rasa picks the variant of the conversation's language and fills
+it. An answer the action composes from several lines (a list of places with
+the helplines around it) takes each line's words from the same rendered
+responses with `t()`, in the same language and with the same fallback order
+(directory/languages.yml), because one Rasa response cannot hold a list of
+any length. Only wording lives in the responses; every name, number,
+distance and hour comes from the directory.
 """
 
 from __future__ import annotations
@@ -13,28 +19,34 @@ from typing import Optional
 
 import yaml
 
-from bot.render import LANG_MARK
+from bot.render import DEFAULT_OUT, LANG_MARK, variant_language
 from directory import languages
 
-TEXTS = Path(__file__).with_name("texts.yml")
+RESPONSES: Path = DEFAULT_OUT
+
+
+class UnknownResponse(KeyError):
+    """An action asked for a response the rendered domain does not have."""
 
 
 @lru_cache(maxsize=1)
-def _texts() -> dict[str, dict[str, str]]:
-    """{key: {language: text}} from texts.yml."""
-    by_language = yaml.safe_load(TEXTS.read_text(encoding="utf-8"))
-    out: dict[str, dict[str, str]] = {}
-    for lang, texts in by_language.items():
-        for key, text in texts.items():
-            out.setdefault(key, {})[lang] = text
-    return out
+def _responses() -> dict[str, dict[str, str]]:
+    """{response: {language: text}} from the rendered responses (bot/domain/responses.yml)."""
+    rendered = yaml.safe_load(RESPONSES.read_text(encoding="utf-8"))["responses"]
+    return {name: {variant_language(v): v["text"] for v in variants if "text" in v}
+            for name, variants in rendered.items()}
 
 
-def t(key: str, lang: Optional[str], **values) -> str:
-    """Text `key` in `lang` (or its fallback), with `values` filled in."""
-    text = languages.pick(_texts()[key], lang)
+def t(response: str, lang: Optional[str], **values) -> str:
+    """The text of `response` in `lang` (or its fallback), with the action's `values` filled in.
+
+    >>> t("utter_nearby_near", "nl", place="Elsene")
+    'Dicht bij Elsene:'
+    """
+    texts = _responses().get(response)
+    text = languages.pick(texts, lang) if texts else None
     if text is None:
-        raise KeyError(f"{TEXTS.name}: no text {key!r} in any language")
+        raise UnknownResponse(f"{RESPONSES.name}: no response {response!r} with a text")
     return text.format(**values)
 
 
@@ -47,7 +59,7 @@ def distance(metres: int, lang: Optional[str]) -> str:
 
 def say(dispatcher, text: str, lang: Optional[str], payload: Optional[dict] = None,
         buttons: Optional[list] = None) -> None:
-    """Send a text (and buttons), marked with its language for the web server (see bot/render.py)."""
+    """Send a composed text (and buttons), marked with its language for the web server (see bot/render.py)."""
     custom = dict(payload or {})
     if languages.known(lang):
         custom[LANG_MARK] = {"lang": lang}

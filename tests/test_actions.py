@@ -10,7 +10,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import db
+from actions import db, texts
 from actions.lookup import ActionLookup
 from actions.nearby import ActionFindNearby, ActionMoreResults
 from tests.conftest import DB, ROOT
@@ -47,9 +47,17 @@ def tracker(text: str, intent: str, lang: str = "fr", entities=(), slots=None, m
 
 
 def run(action, t: Tracker) -> tuple[list, list]:
+    """The messages the action sends, each with the text the user reads (a response is filled as Rasa fills it:
+    the variant of the conversation's language, the action's parameters), and its events."""
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, t, {}))
-    return dispatcher.messages, events
+    lang = t.get_slot("language")
+    def as_read(m: dict) -> dict:
+        if not m.get("response") or m.get("text"):
+            return m
+        return {**m, "text": texts.t(m["response"], lang, **{k: v for k, v in m.items() if k != "response"})}
+
+    return [as_read(m) for m in dispatcher.messages], events
 
 
 def place(value: str) -> dict:

@@ -106,11 +106,29 @@ def test_the_check_finds_a_module_that_keeps_its_own_list():
 
 def test_wording_files_have_every_language_of_the_registry():
     codes = set(languages.codes())
-    for path in (ROOT / "actions" / "texts.yml", ROOT / "bot" / "page_texts.yml"):
-        texts = yaml.safe_load(path.read_text(encoding="utf-8"))
-        assert set(texts) == codes, path.name
-        keys = {lang: set(t) for lang, t in texts.items()}
-        assert all(k == keys[languages.default()] for k in keys.values()), path.name
+    texts = yaml.safe_load((ROOT / "bot" / "page_texts.yml").read_text(encoding="utf-8"))
+    assert set(texts) == codes
+    keys = {lang: set(t) for lang, t in texts.items()}
+    assert all(k == keys[languages.default()] for k in keys.values())
+
+
+def test_every_response_the_actions_word_has_every_language_and_the_same_parameters():
+    import string
+
+    from bot.render import load_templates, variant_language
+
+    found = yaml.safe_load((ROOT / "bot" / "responses" / "found.yml").read_text(encoding="utf-8"))["responses"]
+    templates = load_templates()
+    for name in found:
+        variants = templates[name]
+        assert {variant_language(v) for v in variants} >= codes_but_unknown(), name
+        params = {frozenset(f for _, f, _, _ in string.Formatter().parse(v["text"]) if f) for v in variants}
+        assert len(params) == 1, name
+
+
+def codes_but_unknown() -> set:
+    """The registry's languages that need a conditioned variant (the unknown one is the plain variant)."""
+    return set(languages.codes()) - {languages.unknown()}
 
 
 def test_every_language_has_its_nlu_folder_and_response_variants():
