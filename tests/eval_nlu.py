@@ -37,8 +37,8 @@ SETS = ROOT / "tests" / "nlu"
 FRESH = SETS / "fresh"
 OUT = ROOT / "docs" / "nlu-eval.md"
 MODEL = ROOT / "models" / "relais.tar.gz"
-ACCURACY_BAR = 0.88  # the floor `make test` holds, so that accuracy cannot fall back unnoticed
-ACCURACY_TARGET = 0.95  # issue 12's bar: reported as met or not, per language
+ACCURACY_BAR = 0.95  # issue 12's bar on the held-out sets, held by `make test` per language
+FRESH_BAR = 0.88  # the floor on the fresh set, so that accuracy on unseen phrasings cannot fall back unnoticed
 # Both lead to the same polite answer, so either is right for out-of-scope messages.
 EQUIVALENT = {"out_of_scope": {"out_of_scope", "nlu_fallback"}}
 # Someone telling what happens to them (or to someone close) must never get the out-of-scope
@@ -148,13 +148,12 @@ def main() -> int:
              "`tests/nlu/` (typos, no accents, SMS style; never used for training).", "",
              *table(results)]
     if fresh:
-        lines += ["", "A fresh set (`tests/nlu/fresh/`), written after the training data was tuned on the errors "
-                  "of the sets above, by someone who had read neither: the figure to trust for danger recall.", "",
+        lines += ["", "A fresh set (`tests/nlu/fresh/`, 87 messages per language), written from the intents' "
+                  "definitions alone by someone who had read neither the training data nor the sets above, "
+                  "never used for training or tuning: the figures to trust.", "",
                   *table(fresh)]
-    short = [lang for lang, r in results.items() if r["accuracy"] < ACCURACY_TARGET]
-    lines += ["", f"Target intent accuracy ≥ {ACCURACY_TARGET:.0%} per language: "
-              + (f"not met for {', '.join(short)}." if short else "met."),
-              "", f"Bars: intent accuracy ≥ {ACCURACY_BAR:.0%} per language; danger recall 100 % (both sets); "
+    lines += ["", f"Bars (`make test` fails below them): intent accuracy ≥ {ACCURACY_BAR:.0%} per language on the "
+              f"held-out sets and ≥ {FRESH_BAR:.0%} on the fresh set; danger recall 100 % (both sets); "
               "no disclosure taken as out of scope; every annotated `search_for` found.", "",
               "## Confusion matrix", "",
               "For each intent of the test sets: how many of its messages were read right, and what the others "
@@ -173,7 +172,8 @@ def main() -> int:
     missed = [lang for lang, r in results.items()
               if r["accuracy"] < ACCURACY_BAR or r["danger_recall"] < 1.0 or r["search_ok"] < r["search_n"]
               or r["out_of_scope"]]
-    missed += [f"{lang} (fresh)" for lang, r in fresh.items() if r["danger_recall"] < 1.0 or r["out_of_scope"]]
+    missed += [f"{lang} (fresh)" for lang, r in fresh.items()
+               if r["accuracy"] < FRESH_BAR or r["danger_recall"] < 1.0 or r["out_of_scope"]]
     if missed:
         print(f"\nquality bar missed for: {', '.join(missed)}", file=sys.stderr)
         return 1

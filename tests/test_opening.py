@@ -30,7 +30,7 @@ def test_a_greeting_before_a_request_is_left_out_and_offsets_are_kept(tokenizer,
     assert tokens(tokenizer, text)[0] == first
 
 
-@pytest.mark.parametrize("text", ["bonjour", "hello there", "Goedenavond!", "hi relais", "Bonjour !"])
+@pytest.mark.parametrize("text", ["bonjour", "hello there", "Goedenavond!", "hi relais", "Bonjour !", "bonsoir à vous"])
 def test_a_greeting_alone_stays_whole(tokenizer, text):
     assert tokens(tokenizer, text)[0][1] == 0
 

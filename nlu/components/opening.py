@@ -3,7 +3,7 @@
 People often start with a greeting: "hallo, ik word thuis uitgescholden",
 "hi, my boyfriend reads all my messages". The classifier used to read such a
 message as a greeting. This tokenizer drops the opening (`openings.yml`,
-every language) from the tokens when at least two words follow it, in
+every language) from the tokens when at least three words follow it, in
 training and at run time alike, so the intent is learnt and predicted from
 what the person came to say. The text itself is unchanged: entity
 extractors and every later component see the whole message with its
@@ -26,8 +26,8 @@ from rasa.shared.nlu.training_data.message import Message
 from directory.textnorm import fold
 
 OPENINGS = Path(__file__).with_name("openings.yml")
-# Fewer words than this after an opening: the message is the greeting itself.
-MIN_REST = 2
+# Fewer words than this after an opening: the message is the greeting itself ("bonsoir à vous", "hi im 14").
+MIN_REST = 3
 
 
 @lru_cache(maxsize=1)
@@ -43,8 +43,8 @@ def opening_length(words: List[str]) -> int:
 
     >>> opening_length(["hallo", "ik", "word", "uitgescholden"]), opening_length(["hello", "there"])
     (1, 0)
-    >>> opening_length(["good", "evening", "i", "was", "raped"]), opening_length(["hi", "im", "14"])
-    (2, 1)
+    >>> opening_length(["good", "evening", "i", "was", "raped"]), opening_length(["bonsoir", "a", "vous"])
+    (2, 0)
     """
     for phrase in openings():
         if tuple(words[:len(phrase)]) == phrase and len(words) - len(phrase) >= MIN_REST:
