@@ -68,7 +68,7 @@ class ActionLookup(Action):
         if d is None:
             dispatcher.utter_message(response="utter_search_unavailable")
             return []
-        named_place = place_text(tracker)
+        named_place = place_text(tracker, d)
         if searched(tracker) == "police" and named_place:
             place = await find_place(d, named_place, lang, db.geocoder())
             line = eva_line(d, place, lang) if isinstance(place, Place) else None

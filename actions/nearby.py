@@ -30,15 +30,10 @@ from directory.geo import in_belgium
 from directory.geocoder import find_place
 from directory.places import Place
 from directory.queries import QueryError
-from directory.textnorm import words
 
 log = logging.getLogger("relais.actions")
 PAGE = 3
 HOUSE_NUMBER = re.compile(r"\s*,?\s*(\d{1,4}[a-zA-Z]?)\s*[.,!?]?\s*$")
-STREET_WORDS = {"rue", "avenue", "av", "chaussee", "boulevard", "bd", "place", "square", "dreve", "quai",
-                "allee", "chemin", "clos", "impasse", "parvis", "straat", "laan", "steenweg", "plein", "dreef", "kaai",
-                "weg", "lei", "street", "road"}
-STREET_ENDINGS = ("straat", "laan", "steenweg", "plein", "dreef", "kaai", "weg")
 # What a message asks to find comes from the NLU (entity `search_for`, nlu/search_for.yml);
 # when it names several, the first of these wins.
 SEARCH_KINDS = ("pharmacy", "police", "medical", "services")
@@ -96,22 +91,17 @@ def shared_location(tracker: Tracker) -> Optional[Place]:
                  "coordinates", None, "browser geolocation", "coordinates")
 
 
-def looks_like_street(name: str) -> bool:
-    """"rue Haute", "chaussée de Wavre", "Kerkstraat", "Louizalaan": a name a house number can follow."""
-    tokens = words(name)
-    return any(t in STREET_WORDS or t.endswith(STREET_ENDINGS) for t in tokens)
-
-
-def place_text(tracker: Tracker) -> Optional[str]:
+def place_text(tracker: Tracker, d=None) -> Optional[str]:
     """The place of this message: the extracted place (with the house number
-    typed right after a street, for the geocoder), the whole message when it
-    only gives a place, or the place remembered from before."""
+    typed right after a street of the directory `d`, for the geocoder), the
+    whole message when it only gives a place, or the place remembered from before."""
     message = tracker.latest_message or {}
     entities = [e for e in message.get("entities", []) if e.get("entity") == "place"]
     if entities:
         value, end = str(entities[0].get("value")), entities[0].get("end")
         number = HOUSE_NUMBER.match(message.get("text") or "", end) if isinstance(end, int) else None
-        return f"{value} {number.group(1)}" if number and looks_like_street(value) else value
+        d = d or db.directory()
+        return f"{value} {number.group(1)}" if number and d is not None and d.is_street(value) else value
     if (message.get("intent") or {}).get("name") == "inform_place":
         return message.get("text")
     return tracker.get_slot("place")
@@ -218,7 +208,7 @@ class ActionFindNearby(Action):
             return []
         place = shared_location(tracker)
         if place is None:
-            text = place_text(tracker)
+            text = place_text(tracker, d)
             if not text:
                 dispatcher.utter_message(response="utter_ask_place")
                 return [SlotSet("search_kind", kind)]

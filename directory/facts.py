@@ -17,6 +17,7 @@ from directory import languages, queries
 from directory.build import DEFAULT_DB
 from directory.places import Gazetteer, Result
 from directory.queries import Hit, SearchResult
+from directory.textnorm import fold
 
 
 class DirectoryUnavailable(Exception):
@@ -179,3 +180,11 @@ class Directory:
         'postcode'
         """
         return self.gazetteer.resolve(text)
+
+    def is_street(self, name: str) -> bool:
+        """True when `name` is a street of the gazetteer, so that a house number may follow it.
+
+        >>> Directory().is_street("Kerkstraat"), Directory().is_street("gare du Midi")
+        (True, False)
+        """
+        return self.gazetteer.lookup(fold(name), "street") is not None
