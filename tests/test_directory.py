@@ -78,7 +78,9 @@ def test_nearest_filters_by_audience_language_and_open_now(built):
     assert "cpvs_bxl" in {h.service_id for h in built.nearest(lat, lon, 10, categories=["medical"], open_now=True,
                                                               when=sunday_night)}
     pros = built.nearest(lat, lon, 10, categories=["fgm_forced_marriage"], audience="professionals")
-    assert {"gams", "intact"} <= {h.service_id for h in pros}
+    # INTACT put its activities on hold (its own site, checked 2026-11-30): a service with no address and no
+    # phone is not a contact point, so only GAMS is listed.
+    assert "gams" in {h.service_id for h in pros} and "intact" not in {h.service_id for h in pros}
 
 
 def test_search_finds_services_by_name_number_and_keyword(built):

@@ -277,6 +277,17 @@ def test_what_counts_as_violence_and_is_this_normal(stack, message, lang, expect
     assert all(e in more for e in expected), more
 
 
+@pytest.mark.parametrize("greeting, message, lang", [
+    ("hallo, ", "ik word thuis uitgescholden", "nl"),
+    ("Bonjour madame, ", "mon mari me contrôle tout le temps", "fr"),
+    ("hi there, ", "my boyfriend reads all my messages", "en"),
+])
+def test_a_greeting_before_a_disclosure_gets_the_answer_to_the_disclosure(stack, greeting, message, lang):
+    greeted = stack.chat(session(), greeting + message)
+    assert greeted["lang"] == lang and "Relais" not in texts(greeted), texts(greeted)
+    assert texts(greeted) == texts(stack.chat(session(), message))
+
+
 @pytest.mark.parametrize("message, lang, expected", [
     ("si j'appelle le 0800 30 030, ils préviennent la police ?", "fr", "appeler ne prévient pas la police"),
     ("moet ik mijn naam geven als ik 1712 bel", "nl", "U hoeft uw naam niet te geven"),
