@@ -80,7 +80,17 @@ def render_value(value, lang: str, directory: Directory, where: str):
     return value
 
 
+TRANSLATIONS = "translations"
+
+
 def load_templates(folder: Path = TEMPLATES) -> dict:
+    """Every response's variants: those of the topic files (`*.yml`, French, Dutch and the English default),
+    then, for each other language of the registry, its variants from `translations/<code>.yml`.
+
+    Raises RenderError when a response is defined twice or when a response written per language misses a
+    language of the registry: the build fails on a missing translation rather than answer in another
+    language unannounced.
+    """
     responses: dict = {}
     for path in sorted(folder.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -88,6 +98,22 @@ def load_templates(folder: Path = TEMPLATES) -> dict:
             if name in responses:
                 raise RenderError(f"{path.name}: response {name!r} is defined twice")
             responses[name] = variants
+    for lang in languages.codes():
+        path = folder / TRANSLATIONS / f"{lang}.yml"
+        if not path.exists():
+            continue
+        translated = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {}
+        unknown = sorted(set(translated) - set(responses))
+        if unknown:
+            raise RenderError(f"{TRANSLATIONS}/{path.name}: responses that no topic file defines: {unknown}")
+        condition = [{"type": "slot", "name": "language", "value": lang}]
+        for name, variants in translated.items():
+            responses[name] = [*responses[name], *({**v, "condition": condition} for v in variants)]
+    for name, variants in responses.items():
+        written_in = {variant_language(v) for v in variants if v.get("condition")}
+        missing = [lang for lang in languages.codes() if lang != languages.unknown() and lang not in written_in]
+        if written_in and missing:  # a response with a plain variant only is the same in every language
+            raise RenderError(f"response {name!r} has no variant in {', '.join(missing)}")
     return responses
 
 

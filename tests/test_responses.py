@@ -105,3 +105,21 @@ def test_when_unsure_the_bot_offers_the_situations_with_danger_first(responses):
     for variant in responses["utter_not_sure"]:
         payloads = [b["payload"] for b in variant["buttons"]]
         assert payloads[0] == "/danger" and "/sexual_violence" in payloads and "112" in variant["text"]
+
+
+def test_a_missing_translation_fails_the_build_and_a_translation_file_adds_its_language(tmp_path):
+    from bot.render import load_templates
+
+    templates = tmp_path / "t"
+    (templates / "translations").mkdir(parents=True)
+    fr_only = ('responses:\n  utter_x:\n    - condition: [{type: slot, name: language, value: fr}]\n'
+               '      text: "Bonjour"\n    - text: "Hello"\n')
+    (templates / "a.yml").write_text(fr_only)
+    with pytest.raises(RenderError, match="no variant in nl"):
+        load_templates(templates)
+    (templates / "translations" / "nl.yml").write_text('responses:\n  utter_x:\n    - text: "Hallo"\n')
+    variants = load_templates(templates)["utter_x"]
+    assert {"text": "Hallo", "condition": [{"type": "slot", "name": "language", "value": "nl"}]} in variants
+    (templates / "translations" / "nl.yml").write_text('responses:\n  utter_y:\n    - text: "Hallo"\n')
+    with pytest.raises(RenderError, match="no topic file defines"):
+        load_templates(templates)
