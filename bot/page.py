@@ -54,14 +54,19 @@ def render_page(db_path: Path, exit_url: str) -> str:
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     page = TEMPLATE.read_text(encoding="utf-8")
     page = MARKER.sub(lambda m: html.escape(texts[languages.default()][m.group(1)]), page)
-    page = page.replace("<!--LANGUAGES-->", language_buttons())
+    page = page.replace("<!--LANGUAGES-->", language_menu())
     return page.replace("<!--I18N-->", f'<script type="application/json" id="i18n">{data}</script>')
 
 
-def language_buttons() -> str:
-    """One button per language of the registry, named in its own language."""
-    return "".join(
-        f'<button type="button" class="lang" data-lang="{code}" lang="{code}" title="{html.escape(lang.own_name)}" '
-        f'aria-label="{html.escape(lang.own_name)}" aria-pressed="{str(code == languages.default()).lower()}">'
-        f'{code.upper()}</button>'
+# The menu's name for a screen reader, before anyone has chosen (the nav around it says the same).
+MENU_LABEL = "Langue / Taal / Language"
+
+
+def language_menu() -> str:
+    """A compact menu of the registry's languages, each named in its own language and script."""
+    options = "".join(
+        f'<option value="{code}" lang="{code}" dir="{lang.direction}"'
+        f'{" selected" if code == languages.default() else ""}>{html.escape(lang.own_name)}</option>'
         for code, lang in ((c, languages.get(c)) for c in languages.codes()))
+    return f'<select id="lang" class="lang-menu" aria-label="{MENU_LABEL}">{options}</select>'
+

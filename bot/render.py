@@ -70,13 +70,24 @@ def fill(text: str, lang: str, directory: Directory, where: str) -> str:
     return PLACEHOLDER.sub(replace, text)
 
 
+# `buttons: "{{languages}}"` in a template: one button per language of the registry, in its own name.
+LANGUAGE_BUTTONS = "{{languages}}"
+
+
+def language_buttons() -> list[dict]:
+    """The buttons that choose each language of the registry (directory/languages.yml)."""
+    return [{"title": languages.get(code).own_name, "payload": f'/choose_language{{{{"language":"{code}"}}}}'}
+            for code in languages.codes()]
+
+
 def render_value(value, lang: str, directory: Directory, where: str):
     if isinstance(value, str):
         return fill(value, lang, directory, where)
     if isinstance(value, list):
         return [render_value(v, lang, directory, where) for v in value]
     if isinstance(value, dict):
-        return {k: (v if k == "condition" else render_value(v, lang, directory, where)) for k, v in value.items()}
+        return {k: (v if k == "condition" else language_buttons() if k == "buttons" and v == LANGUAGE_BUTTONS
+                    else render_value(v, lang, directory, where)) for k, v in value.items()}
     return value
 
 

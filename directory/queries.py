@@ -281,9 +281,11 @@ def search(conn: sqlite3.Connection, text: str, doc_types: Sequence[str] = (), c
     else:
         results = []
         for any_word in (False, True):
+            # A service's short name ("CPVS", "GAMS") outweighs everything else: the body holds its texts in
+            # every language, so a service that only mentions it (Alice, "transport to the CPVS") has it many times.
             rows = conn.execute(
                 "select doc_type, doc_id from search_index where search_index match ? "
-                "order by bm25(search_index, 0, 0, 30.0, 4.0, 1.0) limit 200", (fts_query(text, any_word),)).fetchall()
+                "order by bm25(search_index, 0, 0, 60.0, 4.0, 1.0) limit 200", (fts_query(text, any_word),)).fetchall()
             results = [r for r in rows if not doc_types or r[0] in doc_types]
             if results:
                 break

@@ -39,6 +39,10 @@ OUT = ROOT / "docs" / "nlu-eval.md"
 MODEL = ROOT / "models" / "relais.tar.gz"
 ACCURACY_BAR = 0.95  # issue 12's bar on the held-out sets, held by `make test` per language
 FRESH_BAR = 0.85  # the floor on the fresh set (87 messages: one is 1.1 points; a few added examples move it by 4)
+# A draft language (directory/languages.yml `draft`: no native speaker has read its texts yet) is held to floors
+# below which `make test` fails, and reported against issue 13's targets (90 % accuracy, 100 % danger recall).
+DRAFT_ACCURACY_BAR, DRAFT_ACCURACY_TARGET = 0.60, 0.90
+DRAFT_DANGER_BAR, DRAFT_DANGER_TARGET = 0.95, 1.0
 # Both lead to the same polite answer, so either is right for out-of-scope messages.
 EQUIVALENT = {"out_of_scope": {"out_of_scope", "nlu_fallback"}}
 # Someone telling what happens to them (or to someone close) must never get the out-of-scope
@@ -152,9 +156,17 @@ def main() -> int:
                   "definitions alone by someone who had read neither the training data nor the sets above, "
                   "never used for training or tuning: the figures to trust.", "",
                   *table(fresh)]
+    drafts = [lang for lang in results if languages.get(lang).draft]
+    short = [f"{lang} ({r['accuracy']:.1%} accuracy, {r['danger_recall']:.0%} danger recall)"
+             for lang, r in results.items() if lang in drafts
+             and (r["accuracy"] < DRAFT_ACCURACY_TARGET or r["danger_recall"] < DRAFT_DANGER_TARGET)]
     lines += ["", f"Bars (`make test` fails below them): intent accuracy ≥ {ACCURACY_BAR:.0%} per language on the "
               f"held-out sets and ≥ {FRESH_BAR:.0%} on the fresh set; danger recall 100 % (both sets); "
-              "no disclosure taken as out of scope; every annotated `search_for` found.", "",
+              "no disclosure taken as out of scope; every annotated `search_for` found. Draft languages "
+              f"({', '.join(drafts) or 'none'}; no native speaker has read their texts yet): accuracy ≥ "
+              f"{DRAFT_ACCURACY_BAR:.0%} and danger recall ≥ {DRAFT_DANGER_BAR:.0%}, against targets of "
+              f"{DRAFT_ACCURACY_TARGET:.0%} and {DRAFT_DANGER_TARGET:.0%}: "
+              + (f"not met for {'; '.join(short)}." if short else "met."), "",
               "## Confusion matrix", "",
               "For each intent of the test sets: how many of its messages were read right, and what the others "
               "were taken for (`nlu_fallback`: the bot said it was unsure and offered the situations as buttons).", ""]
@@ -170,8 +182,9 @@ def main() -> int:
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     missed = [lang for lang, r in results.items()
-              if r["accuracy"] < ACCURACY_BAR or r["danger_recall"] < 1.0 or r["search_ok"] < r["search_n"]
-              or r["out_of_scope"]]
+              if r["accuracy"] < (DRAFT_ACCURACY_BAR if lang in drafts else ACCURACY_BAR)
+              or r["danger_recall"] < (DRAFT_DANGER_BAR if lang in drafts else 1.0)
+              or r["search_ok"] < r["search_n"] or r["out_of_scope"]]
     missed += [f"{lang} (fresh)" for lang, r in fresh.items()
                if r["accuracy"] < FRESH_BAR or r["danger_recall"] < 1.0 or r["out_of_scope"]]
     if missed:

@@ -67,7 +67,7 @@ def send(pg, text: str) -> str:
 def test_a_full_chat_in_each_language(stack, page, lang, talk, ask, place, header):
     page.goto(f"{stack.web}/")
     page.locator(".msg.bot").first.wait_for()
-    page.locator(f"button.lang[data-lang={lang}]").click()
+    page.select_option("#lang", lang)
     assert page.get_attribute("html", "lang") == lang
     helpline = send(page, talk)
     assert ("1712" if lang == "nl" else "0800 30 030") in helpline
@@ -81,6 +81,44 @@ def test_a_full_chat_in_each_language(stack, page, lang, talk, ask, place, heade
     page.locator(".msg.bot", has_text="continue in English").wait_for()
     assert page.get_attribute("html", "lang") == "en"
     assert not page.errors
+
+
+# Issue 13: each new language from the page's menu: danger first, someone to talk to, the pharmacies of a
+# postcode, one situation; Arabic lays the page out right to left with the numbers still left to right.
+NEW_LANGUAGES = [
+    ("ar", "يضربني الآن ساعدوني", "أريد أن أتحدث مع شخص", "صيدلية قرب 1030", "تعرضت للاغتصاب"),
+    ("tr", "şu an beni dövüyor yardım edin", "biriyle konuşmak istiyorum", "1030 yakınında eczane", "tecavüze uğradım"),
+    ("es", "me está pegando ahora ayuda", "quiero hablar con alguien", "farmacia cerca de 1030", "me violaron"),
+    ("pt", "ele está a bater-me agora socorro", "quero falar com alguém", "farmácia perto de 1030", "fui violada"),
+    ("pl", "on mnie teraz bije pomocy", "chcę z kimś porozmawiać", "apteka blisko 1030", "zostałam zgwałcona"),
+    ("ro", "mă bate acum ajutor", "vreau să vorbesc cu cineva", "farmacie lângă 1030", "am fost violată"),
+]
+
+
+@pytest.mark.parametrize("lang, danger, talk, nearby, situation", NEW_LANGUAGES)
+def test_a_new_language_from_the_menu_to_danger_talk_nearby_and_the_cpvs(stack, browser, lang, danger, talk, nearby,
+                                                                          situation):
+    from directory import languages
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-BE")
+    page = context.new_page()
+    page.goto(f"{stack.web}/")
+    page.locator(".msg.bot").first.wait_for()
+    page.select_option("#lang", lang)
+    assert page.get_attribute("html", "lang") == lang
+    assert page.get_attribute("html", "dir") == languages.get(lang).direction
+    first = send(page, danger)
+    assert first.index("112") < first.index("101"), first
+    assert "0800 30 030" in send(page, talk)
+    pharmacies = send(page, nearby)
+    assert "1. " in pharmacies and "Schaerbeek" in pharmacies, pharmacies
+    assert "02 535 45 42" in send(page, situation)  # the CPVS after sexual violence
+    call = page.locator(".msg.bot a.call").first
+    assert call.evaluate("a => getComputedStyle(a).direction") == "ltr"  # "02 535 45 42" in its own order
+    assert page.locator("#quick-exit").is_visible()
+    if lang == "ar":
+        page.screenshot(path=str(SHOTS / "chat-ar-390.png"))
+    context.close()
 
 
 def test_quick_exit_button_replaces_the_page_and_back_does_not_return(stack, page):

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from directory import languages
 from tests.conftest import get_json, post_json, texts
 
 
@@ -31,7 +32,8 @@ def test_rasa_channel_answers_in_the_language_of_the_greeting(stack, greeting, l
     status, reply = post_json(stack.rasa_channel, {"sender": session(), "message": greeting}, headers=stack.rasa_auth)
     assert status == 200
     assert marker in reply[0]["text"]
-    assert [b["title"] for b in reply[0]["buttons"]] == ["Français", "Nederlands", "English"]
+    # every language of the registry, each in its own name (issue 13)
+    assert [b["title"] for b in reply[0]["buttons"]] == [languages.get(c).own_name for c in languages.codes()]
 
 
 CONVERSATIONS = {
@@ -48,7 +50,9 @@ CONVERSATIONS = {
         ("bedankt", "nl", "Graag gedaan"),
     ],
     "en": [
-        ("hello", "en", "Hello"),
+        # "hello" alone is French as much as English in Brussels: the answer is the plain (English) greeting
+        # and the conversation has no language yet (None) until a message says which
+        ("hello", None, "Hello"),
         ("I need to talk to someone", "en", "0800 30 030"),
         ("he is at the door with a knife", "en", "112"),
         ("thanks", "en", "You are welcome"),

@@ -17,6 +17,7 @@
   var scroller = document.getElementById("scroll");
   var app = document.querySelector(".app");
   var statusLine = document.getElementById("status");
+  var menu = document.getElementById("lang");  // the language menu (bot/page.py)
 
   function newSession() {
     var bytes = new Uint8Array(16);
@@ -37,7 +38,7 @@
       if (el.title) { el.title = t(el.dataset.i18nLabel); }
     });
     document.querySelectorAll("[data-i18n-placeholder]").forEach(function (el) { el.placeholder = t(el.dataset.i18nPlaceholder); });
-    document.querySelectorAll("button.lang").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.lang === next)); });
+    if (menu) { menu.value = next; }
   }
 
   /* Text with the directory's phone numbers as tel: links and web addresses as links;
@@ -63,6 +64,7 @@
       if (best.tel) {
         a.href = "tel:" + best.p.replace(/[^0-9+]/g, "");
         a.className = "call";
+        a.dir = "ltr";  // "02 535 45 42" keeps its order on a right-to-left page
         a.setAttribute("aria-label", t("call") + " " + best.p);
       } else {
         a.href = /^https?:/i.test(best.p) ? best.p : "https://" + best.p;
@@ -207,9 +209,9 @@
     lastKeyWasModified = e.shiftKey;
   });
 
-  document.querySelectorAll("button.lang").forEach(function (b) {
-    b.addEventListener("click", function () { chosen = b.dataset.lang; applyLanguage(b.dataset.lang); });
-  });
+  if (menu) {
+    menu.addEventListener("change", function () { chosen = menu.value; applyLanguage(menu.value); });
+  }
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();

@@ -33,6 +33,8 @@ NEUTRAL = {"ok", "okay", "oke", "okey", "okido", "ciao", "lol", "mdr", "hmm", "h
            "hihi", "xd", "yes", "no", "si", "sos", "eva", "cpvs", "zsg", "gams"}
 # A whole known word says more than its letters: it counts this many times.
 WORD_WEIGHT = 3
+# A message of at most this many words that several languages share keeps the conversation's language.
+SHORT_WORDS = 2
 # A message naming a language counts as a request only when it is this short.
 MAX_REQUEST_WORDS = 6
 
@@ -43,7 +45,7 @@ class Guess:
 
     language: str
     confidence: float
-    reason: str  # "request" or "statistics"
+    reason: str  # "request", "script" or "statistics"
 
 
 def features(text: str) -> list[str]:
@@ -122,11 +124,25 @@ class LanguageModel:
         norm = sum(exp.values())
         return {lang: v / norm for lang, v in exp.items()}
 
+    def shared_short_message(self, text: str) -> bool:
+        """True for a message of one or two words that several languages use as they are ("ja" is Dutch and
+        Polish, "merci" French and Brussels Dutch): it says nothing of the language, the conversation keeps its own."""
+        tokens = [w for w in words(text) if w not in NEUTRAL and not any(ch.isdigit() for ch in w)]
+        if not tokens or len(tokens) > SHORT_WORDS:
+            return False
+        speaking = [lang for lang, table in self.counts.items() if all("w:" + t in table for t in tokens)]
+        return len(speaking) > 1
+
     def guess(self, text: str) -> Optional[Guess]:
         """The language of `text`, or None when the message is too ambiguous."""
         asked = requested_language(text)
         if asked:
             return Guess(asked, 1.0, "request")
+        by_letters = written_in_own_letters(text)
+        if by_letters:
+            return Guess(by_letters, 1.0, "script")
+        if self.shared_short_message(text):
+            return None
         probs = self.probabilities(text)
         if not probs:
             return None
@@ -134,6 +150,18 @@ class LanguageModel:
         if p < self.min_confidence:
             return None
         return Guess(lang, p, "statistics")
+
+
+def written_in_own_letters(text: str) -> Optional[str]:
+    """The language whose own letters (registry `own_letters`, e.g. the Arabic script) make up most of
+    the letters of `text`, if any: "mon mari يضربني كل يوم" is Arabic, "3afak" is left to the statistics."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    for code, entry in languages.registry().languages.items():
+        if entry.own_letters and sum(bool(re.match(entry.own_letters, ch)) for ch in letters) * 2 > len(letters):
+            return code
+    return None
 
 
 def supported(language: object) -> Optional[str]:
