@@ -109,7 +109,8 @@ def test_a_typed_slash_message_is_text(slow_stack):
 def test_the_pages_own_payloads_still_work(slow_stack):
     reply = slow_stack.chat(uuid.uuid4().hex, '/greet{"language":"nl"}')  # sent by the page when it opens
     assert reply["lang"] == "nl" and reply["messages"][0]["text"].startswith("Hallo, ik ben Relais")
-    assert [b["title"] for b in reply["messages"][0]["buttons"]] == [languages.get(c).own_name for c in languages.codes()]
+    names = [languages.get(c).own_name for c in languages.codes()]
+    assert [b["title"] for b in reply["messages"][0]["buttons"]] == names
     reply = slow_stack.chat(uuid.uuid4().hex, '/choose_language{"language":"nl"}')
     assert reply["lang"] == "nl" and "Nederlands" in texts(reply)
 
