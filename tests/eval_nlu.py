@@ -144,6 +144,9 @@ async def score_all() -> tuple[dict, list, dict, dict, list]:
 
 
 def main() -> int:
+    from bot import logsafe
+
+    logsafe.install()  # Rasa's own debug lines would print the test messages, as they would users' on a server
     logging.disable(logging.WARNING)
     os.environ.setdefault("RELAIS_GEOCODER_URL", "off")
     results, errors, confusion, fresh, fresh_errors = asyncio.run(score_all())
