@@ -69,4 +69,3 @@ def language_menu() -> str:
         f'{" selected" if code == languages.default() else ""}>{html.escape(lang.own_name)}</option>'
         for code, lang in ((c, languages.get(c)) for c in languages.codes()))
     return f'<select id="lang" class="lang-menu" aria-label="{MENU_LABEL}">{options}</select>'
-

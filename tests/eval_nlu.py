@@ -6,11 +6,12 @@ message with the real model (all custom components included) and reports,
 per language: intent accuracy, recall of `danger`, the false alarm rate
 (other messages taken as danger), language detection, and what a search
 asks to find (entity `search_for`, on the examples annotated with it). Writes
-docs/nlu-eval.md and exits 1 when a quality bar is missed:
-intent accuracy ≥ 88 % per language (the 95 % target is reported as met or
-not), danger recall 100 % on both sets, no disclosure
-taken as out of scope (which would get the bare "I cannot help with that"),
-and every annotated `search_for` found. The report ends with a confusion
+docs/nlu-eval.md and exits 1 when a quality bar is missed (the constants
+below): intent accuracy ≥ 95 % per language on the held-out sets and ≥ 85 %
+on the fresh sets, danger recall 100 % on both sets, lower floors for draft
+languages (reported against issue 13's targets), no disclosure taken as out
+of scope (which would get the bare "I cannot help with that"), and every
+annotated `search_for` found. The report ends with a confusion
 matrix per language: for each intent, what its misread messages were taken for.
 """
 

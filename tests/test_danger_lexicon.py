@@ -79,3 +79,31 @@ def test_the_detector_takes_an_unseen_danger_phrasing_for_danger_and_leaves_the_
     component.process([unseen, ordinary])
     assert unseen.get(INTENT)["name"] == "danger" and unseen.get(INTENT_RANKING_KEY) == [unseen.get(INTENT)]
     assert ordinary.get(INTENT)["name"] == "violence_forms"
+
+
+def test_no_language_s_patterns_fire_on_another_language_s_ordinary_examples():
+    """The patterns of all languages run on every message, on folded text: a word of one language can fold into a
+    danger word of another (the Turkish "gün", day, became the English "gun"). No training example that is not
+    danger, in any language, may match another language's patterns."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from directory.textnorm import fold
+    from nlu.components.danger import LEXICON
+
+    annotation = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+    patterns = {lang: [re.compile(p) for p in entries]
+                for lang, entries in yaml.safe_load(LEXICON.read_text(encoding="utf-8"))["danger_patterns"].items()}
+    collisions = []
+    for path in sorted(Path(LEXICON).parent.parent.glob("*/*.yml")):
+        lang = path.parent.name
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if "intent" not in block or block["intent"] == "danger":
+                continue
+            for line in block["examples"].splitlines():
+                text = fold(annotation.sub(r"\1", line.strip().removeprefix("- ")))
+                collisions += [(lang, other, text) for other, entries in patterns.items()
+                               if other != lang and any(p.search(text) for p in entries)]
+    assert collisions == []
