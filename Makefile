@@ -60,7 +60,7 @@ $(VENV)/.installed: requirements/*.txt pyproject.toml
 $(DB): $(VENV)/.installed $(wildcard directory/seed/*) $(wildcard directory/*.py) directory/languages.yml
 	$(PY) -m directory build --db $@
 
-$(DOMAIN_OUT): $(VENV)/.installed $(DB) $(wildcard bot/responses/*.yml) bot/render.py
+$(DOMAIN_OUT): $(VENV)/.installed $(DB) $(wildcard bot/responses/*.yml bot/responses/translations/*.yml) bot/render.py
 	$(PY) -m bot.render --db $(DB) --out $@
 
 # How to train is said once, in bot/build_chain.py (the launcher retrains with it too).
@@ -88,6 +88,7 @@ bench: $(VENV)/.installed $(DB) $(MODEL)
 	$(PY) -m tests.bench
 	$(PY) -m tests.bench_chat
 	$(PY) -m tests.bench_load
+	$(PY) -m tests.bench_languages
 
 # Refresh the full pin set after changing requirements/*.txt (needs the registry).
 audit:

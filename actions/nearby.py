@@ -29,7 +29,7 @@ from directory import languages
 from directory.geo import in_belgium
 from directory.geocoder import find_place
 from directory.places import Place
-from directory.queries import QueryError
+from directory.queries import MAX_K, QueryError
 
 log = logging.getLogger("relais.actions")
 PAGE = 3
@@ -107,8 +107,10 @@ def place_text(tracker: Tracker, d=None) -> Optional[str]:
     return tracker.get_slot("place")
 
 
-def hit_line(index: int, hit, lang: Optional[str], what: Optional[str] = None) -> str:
+def hit_line(index: int, hit, lang: Optional[str], what: Optional[str] = None, yours: frozenset = frozenset()) -> str:
     parts = [f"{index}. {hit.name}" + (f" ({what})" if what else "")]
+    if hit.service_id in yours:
+        parts.append(t("utter_nearby_speaks_yours", lang))
     if hit.kind == "service" and hit.address:
         parts.append(hit.address)  # as the source writes it, postcode included
     elif hit.address:
@@ -146,25 +148,41 @@ def eva_line(d, place: Place, lang: Optional[str]) -> Optional[str]:
     return t("utter_nearby_eva", lang, zone=zone, name=service.name(lang), phone=service.phone, hours=hours)
 
 
-def search(d, place: Place, kind: str, lang: Optional[str], k: int, situation: dict) -> tuple[list, list]:
+def talk_lines_speak(spoken: list, lang: Optional[str]) -> bool:
+    """True when one of the talk lines (situations.yml `talk`) answers in `lang`, by the directory's
+    `spoken` languages (Directory.spoken_languages)."""
+    talk = set(situations()["talk"].values())
+    return any(lang in s.languages for s in spoken if s.service_id in talk)
+
+
+def speakers(d, lang: Optional[str]) -> frozenset:
+    """The services whose staff answer in `lang`, when none of the talk lines does (else none: in
+    French or Dutch nearly every service would be one, and distance should decide)."""
+    spoken = d.spoken_languages()
+    if not lang or talk_lines_speak(spoken, lang):
+        return frozenset()
+    return frozenset(s.service_id for s in spoken if lang in s.languages)
+
+
+def search(d, place: Place, kind: str, lang: Optional[str], k: int, situation: dict,
+           yours: frozenset = frozenset()) -> tuple[list, list]:
     """(lines, hits) for a search of `kind` around `place`, the first `k` hits.
 
     A search for help (`default`) lists the services that fit the situation,
-    never pharmacies: those come only when asked for (`pharmacy`)."""
+    never pharmacies: those come only when asked for (`pharmacy`). Services
+    that answer in the user's language (`yours`) come first, nearest first."""
     if kind == "pharmacy":
-        hits = d.nearest(place.lat, place.lon, k, categories=["pharmacy"])
-        lines = [t("utter_nearby_pharmacies", lang)]
-    elif kind == "medical":
-        hits = d.nearest(place.lat, place.lon, k, categories=["medical"])
-        lines = [t("utter_nearby_services", lang)]
+        return [t("utter_nearby_pharmacies", lang)], d.nearest(place.lat, place.lon, k, categories=["pharmacy"])
+    if kind == "medical":
+        filters: dict = {"categories": ["medical"]}
     elif kind == "default":
-        hits = d.nearest(place.lat, place.lon, k, categories=situations()["categories"],
-                         topics=situation.get("topics", ()), audience=situation.get("audience"))
-        lines = [t("utter_nearby_services", lang)]
+        filters = {"categories": situations()["categories"], "topics": situation.get("topics", ()),
+                   "audience": situation.get("audience")}
     else:
-        hits = d.nearest(place.lat, place.lon, k, categories=situations()["services_categories"])
-        lines = [t("utter_nearby_services", lang)]
-    return lines, hits
+        filters = {"categories": situations()["services_categories"]}
+    hits = d.nearest(place.lat, place.lon, MAX_K if yours else k, **filters)
+    hits = sorted(hits, key=lambda h: h.service_id not in yours)[:k]
+    return [t("utter_nearby_services", lang)], hits
 
 
 def situation_lines(d, situation: dict, where: str, lang: Optional[str], listed: frozenset = frozenset()) -> list[str]:
@@ -237,7 +255,8 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
             else:
                 dispatcher.utter_message(response="utter_complaint")
             return [SlotSet("place", None), SlotSet("search_kind", None)]
-        lines, hits = search(d, place, kind, lang, offset + PAGE + 1, situation)
+        yours = speakers(d, lang)
+        lines, hits = search(d, place, kind, lang, offset + PAGE + 1, situation, yours)
     except QueryError:
         dispatcher.utter_message(response="utter_place_outside_belgium")
         return [SlotSet("place", None)]
@@ -259,7 +278,8 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
     elif kind == "services" and offset == 0:  # e.g. a pharmacist's search: the zone's EVA cell comes first
         body += [line for line in [eva_line(d, place, lang)] if line]
     if page:
-        body += [*lines, *(hit_line(offset + i + 1, h, lang, whats.get(h.service_id)) for i, h in enumerate(page))]
+        body += [*lines, *(hit_line(offset + i + 1, h, lang, whats.get(h.service_id), yours)
+                           for i, h in enumerate(page))]
     if any(h.kind == "pharmacy" for h in page):
         duty = d.context("pharmacy_on_duty", languages.or_unknown(lang))
         body.append(t("utter_nearby_no_pharmacy_phone", lang, duty=f" {duty}." if duty else ""))

@@ -54,18 +54,16 @@ def render_page(db_path: Path, exit_url: str) -> str:
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     page = TEMPLATE.read_text(encoding="utf-8")
     page = MARKER.sub(lambda m: html.escape(texts[languages.default()][m.group(1)]), page)
-    page = page.replace("<!--LANGUAGES-->", language_menu())
+    page = page.replace("<!--LANGUAGES-->", language_menu(texts[languages.default()]["language"]))
     return page.replace("<!--I18N-->", f'<script type="application/json" id="i18n">{data}</script>')
 
 
-# The menu's name for a screen reader, before anyone has chosen (the nav around it says the same).
-MENU_LABEL = "Langue / Taal / Language"
-
-
-def language_menu() -> str:
-    """A compact menu of the registry's languages, each named in its own language and script."""
+def language_menu(label: str) -> str:
+    """A compact menu of the registry's languages, each named in its own language and script; `label` is its
+    name for a screen reader in the page's language (page_texts `language`, switched with the page)."""
     options = "".join(
         f'<option value="{code}" lang="{code}" dir="{lang.direction}"'
         f'{" selected" if code == languages.default() else ""}>{html.escape(lang.own_name)}</option>'
         for code, lang in ((c, languages.get(c)) for c in languages.codes()))
-    return f'<select id="lang" class="lang-menu" aria-label="{MENU_LABEL}">{options}</select>'
+    return (f'<select id="lang" class="lang-menu" data-i18n-label="language" aria-label="{html.escape(label)}">'
+            f'{options}</select>')

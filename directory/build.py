@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
@@ -37,9 +38,9 @@ class ConfidentialLocationError(ValueError):
 
 
 def seed_digest(seed: Path = SEED) -> str:
-    """A digest of every seed file and the language registry (its columns), recorded in `meta`."""
+    """A digest of every seed file, the language registry and the schema (the columns), recorded in `meta`."""
     digest = hashlib.sha256()
-    for path in [*sorted(seed.glob("*")), languages.REGISTRY]:
+    for path in [*sorted(seed.glob("*")), languages.REGISTRY, Path(schema.__file__)]:
         if path.is_file():
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
@@ -80,6 +81,38 @@ def read_texts(seed: Path) -> list[dict]:
         for field, by_lang in fields.items()
         for lang, text in by_lang.items()
     ]
+
+
+LANGUAGE_CODE = re.compile(r"[a-z]{2}")
+
+
+def _language_entry_problem(sid: str, entry: dict, service_ids: set[str], context_ids: set[str]) -> Optional[str]:
+    if sid not in service_ids:
+        return "not in services.csv"
+    if not str(entry.get("source") or "").strip():
+        return "no source"
+    if entry.get("confidence") not in ("confirmed", "partly"):
+        return "confidence must be confirmed or partly"
+    if not all(isinstance(c, str) and LANGUAGE_CODE.fullmatch(c) for c in entry.get("languages", [])):
+        return "languages must be ISO 639-1 codes"
+    if entry.get("interpreting") not in (None, *context_ids):
+        return "interpreting names no context.yml entry"
+    return None
+
+
+def read_service_languages(seed: Path, service_ids: set[str], context_ids: set[str]) -> list[dict]:
+    """service_languages.yml as rows, checked: known services and context entries, ISO codes, a source each."""
+    data = _yaml(seed / "service_languages.yml")
+    checked = str(data["checked"])
+    rows = []
+    for position, (sid, entry) in enumerate(data["services"].items()):
+        problem = _language_entry_problem(sid, entry, service_ids, context_ids)
+        if problem:
+            raise ValueError(f"service_languages.yml, {sid}: {problem}")
+        rows.append({"service_id": sid, "position": position, "languages": json.dumps(entry.get("languages", [])),
+                     "confidence": entry["confidence"], "source": entry["source"].strip(),
+                     "interpreting": entry.get("interpreting"), "checked": str(entry.get("checked", checked))})
+    return rows
 
 
 def _digits(phone: str) -> str:
@@ -134,20 +167,25 @@ class Builder:
         missing = sorted({r["id"] for r in rows} - set(classification))
         if missing:
             raise ValueError(f"taxonomy.yml classifies no categories for: {missing}")
+        spoken = read_service_languages(self.seed, {r["id"] for r in rows},
+                                        set(_yaml(self.seed / "context.yml")["context"]))
+        staff_languages = {r["service_id"]: r["languages"] for r in spoken}
         services = []
         for row in rows:
             cls = classification[row["id"]]
             services.append({
                 "id": row["id"], **{f"name_{lang}": row.get(f"name_{lang}") for lang in languages.codes()},
+                "short_name": cls.get("short", ""),
                 "category_source": row["category"], "categories": json.dumps(cls["categories"]),
                 "audiences": json.dumps(cls.get("audiences", [])), "topics": json.dumps(cls.get("topics", [])),
-                "languages": json.dumps(cls.get("languages", [])), "phone": row["phone"],
+                "languages": staff_languages.get(row["id"], "[]"), "phone": row["phone"],
                 "phone_note": row["phone_note"], "chat_or_online": row["chat_or_online"],
                 "hours_source": row["hours_source"], "cost": row["cost"], "address": row["address"],
                 "scope": row["scope"], "police_zone": cls.get("police_zone"), "source_urls": row["source_urls"],
                 "confidence": row["confidence"], "notes": row["notes"], "checked": row["checked"],
             })
         self.db.table("services").insert_all(services)
+        self.db.table("service_languages").insert_all(spoken)
         self.db.table("service_categories").insert_all(
             {"service_id": s["id"], "category": c} for s in services for c in json.loads(s["categories"]))
         texts = read_texts(self.seed)

@@ -7,6 +7,7 @@ text search, or where a place is.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +45,7 @@ class Service:
     checked: str
     source_urls: str
     police_zone: Optional[str] = None
+    short_name: str = ""  # as people say it ("CPVS ZSG"), when it has one
     address: str = ""  # as the source writes it; never a confidential location's (the build refuses one)
     texts: dict = field(default_factory=dict)  # {(field, lang): text}
 
@@ -53,6 +55,18 @@ class Service:
 
     def text(self, field_name: str, lang: str) -> Optional[str]:
         return self.texts.get((field_name, lang))
+
+
+@dataclass(frozen=True)
+class SpokenLanguages:
+    """The languages a service's staff answer in, and the context entry saying how to get an interpreter there."""
+
+    service_id: str
+    languages: tuple[str, ...]
+    confidence: str
+    interpreting: Optional[str]
+    source: str
+    checked: str
 
 
 class Directory:
@@ -81,12 +95,19 @@ class Directory:
         return Service(
             id=row["id"], names={lang: row[f"name_{lang}"] for lang in languages.codes()}, categories=row["categories"],
             phone=row["phone"], phone_note=row["phone_note"], confidence=row["confidence"], checked=row["checked"],
-            source_urls=row["source_urls"], police_zone=row["police_zone"], address=row["address"], texts=texts,
+            source_urls=row["source_urls"], police_zone=row["police_zone"], address=row["address"],
+            short_name=row["short_name"], texts=texts,
         )
 
     def context(self, context_id: str, lang: str) -> Optional[str]:
         row = self.conn.execute("select text from context where id = ? and lang = ?", (context_id, lang)).fetchone()
         return row[0] if row else None
+
+    def spoken_languages(self) -> list[SpokenLanguages]:
+        """What service_languages.yml records, in its order: each service's languages and interpreting."""
+        return [SpokenLanguages(r["service_id"], tuple(json.loads(r["languages"])), r["confidence"],
+                                r["interpreting"], r["source"], r["checked"])
+                for r in self.conn.execute("select * from service_languages order by position")]
 
     def place_keys(self, kinds: tuple[str, ...]) -> list[str]:
         """The folded names (gazetteer keys) of the places of these kinds, for matching in messages."""

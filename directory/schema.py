@@ -24,13 +24,18 @@ CREATE TABLE taxonomy (
   PRIMARY KEY (kind, code));
 
 CREATE TABLE services (
-  id TEXT PRIMARY KEY, {service_name_columns},
+  id TEXT PRIMARY KEY, {service_name_columns}, short_name TEXT NOT NULL,
   category_source TEXT NOT NULL, categories TEXT NOT NULL, audiences TEXT NOT NULL,
   topics TEXT NOT NULL, languages TEXT NOT NULL, phone TEXT NOT NULL, phone_note TEXT NOT NULL,
   chat_or_online TEXT NOT NULL, hours_source TEXT NOT NULL, cost TEXT NOT NULL,
   address TEXT NOT NULL, scope TEXT NOT NULL, police_zone TEXT,
   source_urls TEXT NOT NULL, confidence TEXT NOT NULL CHECK (confidence IN ('confirmed', 'partly', 'unconfirmed')),
   notes TEXT NOT NULL, checked TEXT NOT NULL);
+
+CREATE TABLE service_languages (
+  service_id TEXT PRIMARY KEY REFERENCES services(id), position INTEGER NOT NULL,
+  languages TEXT NOT NULL, confidence TEXT NOT NULL CHECK (confidence IN ('confirmed', 'partly')),
+  source TEXT NOT NULL, interpreting TEXT, checked TEXT NOT NULL);
 
 CREATE TABLE service_categories (service_id TEXT NOT NULL REFERENCES services(id), category TEXT NOT NULL,
   PRIMARY KEY (category, service_id));

@@ -161,14 +161,14 @@ def main() -> int:
                   "never used for training or tuning: the figures to trust.", "",
                   *table(fresh)]
     drafts = [lang for lang in results if languages.get(lang).draft]
-    short = [f"{lang} ({r['accuracy']:.1%} accuracy, {r['danger_recall']:.0%} danger recall)"
-             for lang, r in results.items() if lang in drafts
+    short = [f"{lang}{label} ({r['accuracy']:.1%} accuracy, {r['danger_recall']:.0%} danger recall)"
+             for label, scores in (("", results), (" fresh", fresh)) for lang, r in scores.items() if lang in drafts
              and (r["accuracy"] < DRAFT_ACCURACY_TARGET or r["danger_recall"] < DRAFT_DANGER_TARGET)]
     lines += ["", f"Bars (`make test` fails below them): intent accuracy ≥ {ACCURACY_BAR:.0%} per language on the "
               f"held-out sets and ≥ {FRESH_BAR:.0%} on the fresh set; danger recall 100 % (both sets); "
               "no disclosure taken as out of scope; every annotated `search_for` found. Draft languages "
               f"({', '.join(drafts) or 'none'}; no native speaker has read their texts yet): accuracy ≥ "
-              f"{DRAFT_ACCURACY_BAR:.0%} and danger recall ≥ {DRAFT_DANGER_BAR:.0%}, against targets of "
+              f"{DRAFT_ACCURACY_BAR:.0%} and danger recall ≥ {DRAFT_DANGER_BAR:.0%} on both sets, against targets of "
               f"{DRAFT_ACCURACY_TARGET:.0%} and {DRAFT_DANGER_TARGET:.0%}: "
               + (f"not met for {'; '.join(short)}." if short else "met."), "",
               "## Confusion matrix", "",
@@ -190,7 +190,8 @@ def main() -> int:
               or r["danger_recall"] < (DRAFT_DANGER_BAR if lang in drafts else 1.0)
               or r["search_ok"] < r["search_n"] or r["out_of_scope"]]
     missed += [f"{lang} (fresh)" for lang, r in fresh.items()
-               if r["accuracy"] < FRESH_BAR or r["danger_recall"] < 1.0 or r["out_of_scope"]]
+               if r["accuracy"] < (DRAFT_ACCURACY_BAR if lang in drafts else FRESH_BAR)
+               or r["danger_recall"] < (DRAFT_DANGER_BAR if lang in drafts else 1.0) or r["out_of_scope"]]
     if missed:
         print(f"\nquality bar missed for: {', '.join(missed)}", file=sys.stderr)
         return 1

@@ -11,8 +11,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db, texts
+from actions.lines import ActionLineLanguages
 from actions.lookup import ActionLookup
 from actions.nearby import ActionFindNearby, ActionMoreResults
+from directory import languages
 from tests.conftest import DB, ROOT
 
 
@@ -209,6 +211,7 @@ def test_every_number_an_action_says_is_in_the_directory(directory):
               for text in ("GAMS", "EVA", "CPVS", "SOS Viol", "Rainbowhouse", "formation", "1712", "Praxis",
                            "Child Focus", "hulplijn", "EVA Montgomery", "refuge", "police")
               for lang in ("fr", "nl", "en")]
+    cases += [(ActionLineLanguages(), tracker("", "helpline_call", lang)) for lang in languages.codes()]
     for action, t in cases:
         messages, _ = run(action, t)
         for message in messages:
@@ -311,3 +314,51 @@ def test_a_service_listed_nearby_is_not_said_twice():
 def test_an_eva_cell_without_a_phone_gives_its_address_and_what_to_do_instead():
     text = run(ActionFindNearby(), tracker("1080", "inform_place"))[0][0]["text"]
     assert "rue du Géomètre 39" in text and "n'est pas confirmé" in text and "Tout commissariat" in text
+
+
+# Issue 13, item 2: which help speaks the user's language, from the directory's sourced facts.
+
+def _lines(lang: str) -> str:
+    messages, events = run(ActionLineLanguages(), tracker("", "helpline_call", lang))
+    assert events == []
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+@pytest.mark.parametrize("lang", ["fr", "nl"])
+def test_nothing_is_added_about_languages_when_a_helpline_speaks_yours(lang):
+    assert _lines(lang) == ""
+
+
+@pytest.mark.parametrize("lang", ["ar", "tr", "es", "pt", "pl", "ro"])
+def test_a_new_language_learns_that_no_line_claims_it_and_how_to_get_an_interpreter(lang, directory):
+    said = _lines(lang)
+    first, talk = said.splitlines()[:2]
+    assert first == texts.t("utter_lines_none_yours", lang)
+    assert "0800 30 030" in talk and "1712" in talk  # the lines for talking, with their languages
+    for context_id in ("interpreting_complaint", "interpreting_cpvs", "interpreting_social"):
+        assert directory.context(context_id, lang) in said
+    assert "02 535 45 42" in said  # the CPVS, where an interpreter is reported possible
+
+
+def test_english_speakers_get_the_lines_that_answer_in_english_first_and_partly_confirmed_marked():
+    first = _lines("en").splitlines()[0]
+    assert first.startswith("These answer in your language: 112; 101; Rainbowhouse")
+    assert first.endswith("partly confirmed.")
+    assert "0800 30 030" not in first  # never claimed in English
+
+
+def test_services_that_speak_the_users_language_come_first_nearby(monkeypatch):
+    """A service recorded as answering in the user's language is listed before nearer ones, and says so."""
+    from directory.facts import Directory, SpokenLanguages
+
+    real = Directory.spoken_languages
+    def with_gams_in_polish(self):
+        return [SpokenLanguages("gams", ("fr", "nl", "pl"), "confirmed", None, "test", "2026-11-30")
+                if s.service_id == "gams" else s for s in real(self)]
+    monkeypatch.setattr(Directory, "spoken_languages", with_gams_in_polish)
+    far_from_gams, fgm = "1170", {"situation": "fgm_forced_marriage"}
+    messages, _ = run(ActionFindNearby(), tracker(far_from_gams, "inform_place", "pl", slots=fgm))
+    listed = [line for line in messages[0]["text"].splitlines() if re.match(r"\d\. ", line)]
+    assert listed[0].startswith("1. GAMS") and texts.t("utter_nearby_speaks_yours", "pl") in listed[0]
+    messages, _ = run(ActionFindNearby(), tracker(far_from_gams, "inform_place", "fr", slots=fgm))
+    assert texts.t("utter_nearby_speaks_yours", "fr") not in messages[0]["text"]

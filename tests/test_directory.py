@@ -195,6 +195,35 @@ def test_a_shelter_address_in_the_seed_fails_the_build(tmp_path):
     assert not (tmp_path / "d.db").exists()
 
 
+@pytest.mark.parametrize("change, problem", [
+    ({"source": ""}, "no source"),
+    ({"languages": ["arabic"]}, "ISO 639-1"),
+    ({"confidence": "likely"}, "confidence"),
+    ({"interpreting": "no_such_context"}, "context.yml"),
+])
+def test_a_service_language_without_a_source_or_with_a_bad_value_fails_the_build(tmp_path, change, problem):
+    """Issue 13, item 2: no language is claimed for a service without a source saying so."""
+    import yaml
+
+    seed = tmp_path / "seed"
+    shutil.copytree(SEED, seed)
+    path = seed / "service_languages.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["services"]["evc_0800"].update(change)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValueError, match=problem):
+        build(tmp_path / "d.db", seed)
+
+
+def test_the_directory_records_each_services_languages_and_interpreting_with_sources(built):
+    spoken = {s.service_id: s for s in built.spoken_languages()}
+    assert spoken["evc_0800"].languages == ("fr",) and spoken["hulplijn_1712"].languages == ("nl",)
+    assert spoken["cpvs_bxl"].interpreting == "interpreting_cpvs" and spoken["cpvs_bxl"].confidence == "partly"
+    assert all(s.source and s.checked for s in spoken.values())
+    new_languages = {"ar", "tr", "es", "pt", "pl", "ro"}
+    assert not any(new_languages & set(s.languages) for s in spoken.values())  # no source confirms one yet
+
+
 def test_corrupt_or_missing_database_is_not_current(tmp_path):
     assert not is_current(tmp_path / "missing.db")
     bad = tmp_path / "bad.db"
