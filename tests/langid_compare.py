@@ -1,4 +1,4 @@
-"""Language identification on the held-out sets: Relais' own detector beside lingua (issue 13 research).
+"""Language identification on the held-out and fresh sets: Relais' own detector beside lingua (issue 13 research).
 
 Run: `python -m tests.langid_compare` (needs `pip install lingua-language-detector==2.1.1`, which is not a
 dependency of Relais yet). Prints, per language and for messages of three words or more, the share
@@ -24,9 +24,10 @@ ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
 def messages(lang: str) -> list[str]:
-    """The messages of the held-out set of `lang`, without entity annotations."""
-    data = yaml.safe_load((SETS / f"{lang}.yml").read_text(encoding="utf-8"))
-    return [ANNOTATION.sub(r"\1", line.strip()[2:]) for block in data["nlu"]
+    """The messages of the held-out set and of the fresh set of `lang`, without entity annotations."""
+    paths = [p for p in (SETS / f"{lang}.yml", SETS / "fresh" / f"{lang}.yml") if p.exists()]
+    return [ANNOTATION.sub(r"\1", line.strip()[2:]) for path in paths
+            for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
             for line in block["examples"].splitlines() if line.strip().startswith("- ")]
 
 
@@ -49,9 +50,12 @@ def main() -> int:
         print("pip install lingua-language-detector==2.1.1 first", file=sys.stderr)
         return 2
     own = langid.LanguageModel.fit([*langid.nlu_file_samples(), *langid.common_word_samples()])
+
+    def relais(m: str) -> str | None:
+        return g.language if (g := own.guess(m)) else None
+
     print("| detector | language | all messages | 3 words or more | taken for |\n|---|---|---|---|---|")
-    score("Relais (naive Bayes on its NLU data)", lambda m: (g.language if (g := own.guess(m)) else None),
-          ["fr", "nl", "en"])
+    score("Relais (naive Bayes on its NLU data)", relais, CANDIDATES)
     for mode in ("low", "high"):  # the smaller first: a process's peak memory only grows
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         builder = LanguageDetectorBuilder.from_languages(
@@ -67,6 +71,11 @@ def main() -> int:
 
         score(f"lingua 2.1.1, {mode} accuracy (+{grown} MB)", detect, CANDIDATES)
         print(f"\n{mode}: {1000 * (time.perf_counter() - start) / 1500:.2f} ms per message (approx.)\n")
+
+        def relais_then_lingua(m: str, detect=detect) -> str | None:
+            return relais(m) or (detect(m) if len(m.split()) >= 3 else None)
+
+        score(f"Relais, then lingua {mode} when Relais is unsure (3+ words)", relais_then_lingua, CANDIDATES)
     return 0
 
 

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from actions.texts import t as response_text
 from directory import languages
 from tests.conftest import get_json, post_json, texts
 
@@ -106,6 +107,24 @@ def test_language_switch_by_request_by_button_and_by_page(stack):
     # The page's choice wins over detection: an English word, a French answer.
     reply = stack.chat(session(), "hello", lang="fr")
     assert reply["lang"] == "fr" and "Bonjour" in texts(reply)
+
+
+@pytest.mark.parametrize("lang", ["ar", "tr", "es", "pt", "pl", "ro"])
+def test_choosing_a_new_language_says_which_line_speaks_it_and_how_to_get_an_interpreter(stack, lang, directory):
+    """Issue 13, item 2, as a user meets it: the greeting's language button, then the honest answer."""
+    sid = session()
+    stack.chat(sid, "bonjour")
+    reply = stack.chat(sid, f'/choose_language{{"language":"{lang}"}}')
+    said = texts(reply)
+    assert reply["lang"] == lang
+    assert response_text("utter_lines_none_yours", lang) in said  # no line is said to speak it
+    assert "0800 30 030" in said and "1712" in said
+    assert directory.context("interpreting_complaint", lang) in said and "02 535 45 42" in said
+
+
+def test_french_speakers_are_not_told_about_interpreters(stack):
+    reply = stack.chat(session(), '/choose_language{"language":"fr"}')
+    assert "interprète" not in texts(reply)
 
 
 def test_ambiguous_message_keeps_the_previous_language(stack):
