@@ -35,6 +35,9 @@ NEUTRAL = {"ok", "okay", "oke", "okey", "okido", "ciao", "lol", "mdr", "hmm", "h
 WORD_WEIGHT = 3
 # A message of at most this many words that several languages share keeps the conversation's language.
 SHORT_WORDS = 2
+# A language uses a word as its own when it has at least this share of the top language's count of it
+# ("hello" in French examples: 3 against 42 in English; "bonjour" in Arabic ones: 3 against 63 in French).
+BORROWED_SHARE = 0.05
 # A message naming a language counts as a request only when it is this short.
 MAX_REQUEST_WORDS = 6
 
@@ -130,8 +133,15 @@ class LanguageModel:
         tokens = [w for w in words(text) if w not in NEUTRAL and not any(ch.isdigit() for ch in w)]
         if not tokens or len(tokens) > SHORT_WORDS:
             return False
-        speaking = [lang for lang, table in self.counts.items() if all("w:" + t in table for t in tokens)]
+        speaking = [lang for lang in self.counts if all(self.uses(lang, t) for t in tokens)]
         return len(speaking) > 1
+
+    def uses(self, lang: str, word: str) -> bool:
+        """True when `lang`'s examples use `word` as their own: at least twice, and at least BORROWED_SHARE as often
+        as the language that uses it most ("bonjour" once in an Arabic example is a borrowing)."""
+        counts = [table.get("w:" + word, 0) for table in self.counts.values()]
+        mine = self.counts[lang].get("w:" + word, 0)
+        return mine >= 2 and mine >= BORROWED_SHARE * max(counts)
 
     def guess(self, text: str) -> Optional[Guess]:
         """The language of `text`, or None when the message is too ambiguous."""
