@@ -121,6 +121,45 @@ def test_a_new_language_from_the_menu_to_danger_talk_nearby_and_the_cpvs(stack, 
     context.close()
 
 
+ARABIC_EXCHANGES = ["أريد أن أتحدث مع شخص", "هل المكالمة مجانية؟", "zawji kaydrabni kol nhar", "صيدلية قرب 1030",
+                    "المزيد", "شكرا", "تعرضت للاغتصاب البارح", "واش خاصني نمشي للبوليس؟", "ana f Molenbeek",
+                    "bghit nkhrej mn dar lyoum", "فين نبات الليلة؟", "بنتي عندها 14 عام وكيضربها باها",
+                    "wach kayn chi jam3iya katsa3ed", "كيف نحمي راسي", "ممكن تشرح أكثر", "ok", "Schaerbeek",
+                    "يضربني الآن ساعدوني"]
+
+
+def test_arabic_on_a_phone_the_language_button_then_twenty_exchanges_right_to_left(stack, browser):
+    """Issue 13: the greeting's Arabic button says which lines speak Arabic and how to get an interpreter; then
+    twenty exchanges at 390 px: the page stays right to left, nothing overflows sideways, the exit stays on
+    screen, the numbers stay left to right, and the menu is named in Arabic for a screen reader."""
+    from actions.texts import t
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="ar-MA")
+    page = context.new_page()
+    errors: list = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{stack.web}/")
+    page.locator(".msg.bot").first.wait_for()
+    count = page.locator(".msg.bot").count()
+    page.locator(".choices button", has_text="العربية").first.click()
+    page.locator(".msg.bot").nth(count + 1).wait_for(timeout=20000)
+    lines = page.locator(".msg.bot").nth(count + 1).inner_text()
+    assert t("utter_lines_none_yours", "ar") in lines and "0800 30 030" in lines and "02 535 45 42" in lines
+    assert page.get_attribute("html", "dir") == "rtl" and page.get_attribute("#lang", "aria-label") == "اللغة"
+    for text in ARABIC_EXCHANGES:
+        assert send(page, text).strip()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        box = page.locator("#quick-exit").bounding_box()
+        assert box and 0 <= box["x"] and box["x"] + box["width"] <= 390 and 0 <= box["y"] < 844
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.locator(".msg.bot a.call").first.evaluate("a => getComputedStyle(a).direction") == "ltr"
+    last = page.locator(".msg.bot").last.inner_text()
+    assert last.index("112") < last.index("101")  # the last message was danger: 112 first
+    page.screenshot(path=str(SHOTS / "chat-ar-20-390.png"))
+    assert not errors
+    context.close()
+
+
 def test_quick_exit_button_replaces_the_page_and_back_does_not_return(stack, page):
     page.goto(f"{stack.web}/")
     page.locator(".msg.bot").first.wait_for()
