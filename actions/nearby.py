@@ -116,6 +116,8 @@ def hit_line(index: int, hit, lang: Optional[str], what: Optional[str] = None, y
     elif hit.address:
         parts.append(f"{hit.address}, {hit.postcode} {hit.municipality}".strip(", "))
     parts.append(distance(hit.distance_m, lang))
+    if hit.kind == "service" and hit.confidence in ("partly", "unconfirmed"):
+        parts.append(t(f"utter_lookup_{hit.confidence}", lang))
     if hit.phone:
         parts.append(f"{t('utter_nearby_phone', lang)} {hit.phone}")
     if hit.open_now is True:

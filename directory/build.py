@@ -84,6 +84,22 @@ def read_texts(seed: Path) -> list[dict]:
 
 
 LANGUAGE_CODE = re.compile(r"[a-z]{2}")
+# The source's remark after an address ("Saint-Josse-ten-Noode (address unconfirmed)"): kept for staff in
+# `address_note`, never shown to users as part of the address (it is English, and the bot marks unconfirmed
+# facts in the user's language).
+ADDRESS_NOTE = re.compile(r"\s*\(([^)]*(?:unconfirmed|not given|not public)[^)]*)\)\s*$")
+
+
+def split_address(raw: str) -> tuple[str, str]:
+    """(address, remark) of a seed address.
+
+    >>> split_address("1210 Saint-Josse-ten-Noode (street no. not given in source)")
+    ('1210 Saint-Josse-ten-Noode', 'street no. not given in source')
+    >>> split_address("Rue Royale 55, 1000 Bruxelles")
+    ('Rue Royale 55, 1000 Bruxelles', '')
+    """
+    match = ADDRESS_NOTE.search(raw)
+    return (raw[:match.start()], match.group(1)) if match else (raw, "")
 
 
 def _language_entry_problem(sid: str, entry: dict, service_ids: set[str], context_ids: set[str]) -> Optional[str]:
@@ -173,6 +189,7 @@ class Builder:
         services = []
         for row in rows:
             cls = classification[row["id"]]
+            address, address_note = split_address(row["address"])
             services.append({
                 "id": row["id"], **{f"name_{lang}": row.get(f"name_{lang}") for lang in languages.codes()},
                 "short_name": cls.get("short", ""),
@@ -180,7 +197,8 @@ class Builder:
                 "audiences": json.dumps(cls.get("audiences", [])), "topics": json.dumps(cls.get("topics", [])),
                 "languages": staff_languages.get(row["id"], "[]"), "phone": row["phone"],
                 "phone_note": row["phone_note"], "chat_or_online": row["chat_or_online"],
-                "hours_source": row["hours_source"], "cost": row["cost"], "address": row["address"],
+                "hours_source": row["hours_source"], "cost": row["cost"],
+                "address": address, "address_note": address_note,
                 "scope": row["scope"], "police_zone": cls.get("police_zone"), "source_urls": row["source_urls"],
                 "confidence": row["confidence"], "notes": row["notes"], "checked": row["checked"],
             })

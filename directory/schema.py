@@ -28,7 +28,7 @@ CREATE TABLE services (
   category_source TEXT NOT NULL, categories TEXT NOT NULL, audiences TEXT NOT NULL,
   topics TEXT NOT NULL, languages TEXT NOT NULL, phone TEXT NOT NULL, phone_note TEXT NOT NULL,
   chat_or_online TEXT NOT NULL, hours_source TEXT NOT NULL, cost TEXT NOT NULL,
-  address TEXT NOT NULL, scope TEXT NOT NULL, police_zone TEXT,
+  address TEXT NOT NULL, address_note TEXT NOT NULL, scope TEXT NOT NULL, police_zone TEXT,
   source_urls TEXT NOT NULL, confidence TEXT NOT NULL CHECK (confidence IN ('confirmed', 'partly', 'unconfirmed')),
   notes TEXT NOT NULL, checked TEXT NOT NULL);
 

@@ -362,3 +362,12 @@ def test_services_that_speak_the_users_language_come_first_nearby(monkeypatch):
     assert listed[0].startswith("1. GAMS") and texts.t("utter_nearby_speaks_yours", "pl") in listed[0]
     messages, _ = run(ActionFindNearby(), tracker(far_from_gams, "inform_place", "fr", slots=fgm))
     assert texts.t("utter_nearby_speaks_yours", "fr") not in messages[0]["text"]
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_a_nearby_service_with_an_unconfirmed_address_is_marked_in_the_users_language(lang):
+    """The source's English remark ("address unconfirmed") is not read to users; the bot's own mark is."""
+    messages, _ = run(ActionFindNearby(), tracker("1210", "inform_place", lang))
+    said = messages[0]["text"]
+    line = next(x for x in said.splitlines() if "La Voix des Femmes" in x)
+    assert "(address unconfirmed)" not in said and texts.t("utter_lookup_unconfirmed", lang) in line

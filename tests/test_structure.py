@@ -162,7 +162,7 @@ def test_the_registry_is_consistent():
     assert languages.or_unknown("xx") == reg.unknown
 
 
-@pytest.mark.parametrize("module", ["directory.facts", "directory.languages", "directory.geocoder"])
+@pytest.mark.parametrize("module", ["directory.facts", "directory.languages", "directory.geocoder", "directory.build"])
 def test_the_examples_in_the_directory_docstrings_run(module):
     import doctest
     import importlib
