@@ -40,6 +40,14 @@ SAFE = [
 ]
 
 
+# Stop 22: someone breaking in now (a Dutch fresh-set miss) and Arabic cries and fire (the Arabic diagnostic set).
+DANGER += ["mijn ex probeert binnen te breken langs de achterdeur", "my ex is trying to break in through the back door",
+           "il essaie d'entrer, il force la porte", "ja ja 3te9ni", "ch3el l3afya f dar w drari lda5el",
+           "شعل العافية فالدار وحنا لداخل"]
+SAFE += ["he is trying to get in touch with me", "il essaie d'entrer en contact avec moi",
+         "he tried to break in last year", "الله يعطيك العافية", "ik wil de deur van de kast openbreken"]
+
+
 @pytest.mark.parametrize("text", DANGER)
 def test_danger_phrasings_match(text):
     assert matching_pattern(text), text
