@@ -4,7 +4,7 @@ Said after the user chooses a language and after a question about calling a
 helpline, when none of the talk lines (actions/situations.yml `talk`)
 answers in the conversation's language: "no line says it answers in your
 language; to talk: 0800 30 030 (in French) or 1712 (in Dutch); to get an
-interpreter: ...". Every fact comes from the directory
+interpreter: ...; in danger now: 112 or 101". Every fact comes from the directory
 (directory/seed/service_languages.yml and the context entries it names): a
 language is never claimed for a service that the directory does not list
 with it, and what only the press reports says so.
@@ -27,14 +27,20 @@ from directory.facts import SpokenLanguages
 SOCIAL_INTERPRETING = "interpreting_social"
 
 
-def service_label(d, service_id: str, lang: str, confidence: str = "confirmed") -> Optional[str]:
-    """`Short name (phone)`; the number alone when it is the name (112); the confidence when partly."""
+def service_label(d, service_id: str, lang: str, confidence: str = "confirmed",
+                  phone: bool = True) -> Optional[str]:
+    """`Short name (phone)`, or the name alone (`phone` False); the number alone when it is the name (112);
+    the confidence when partly."""
     service = d.service(service_id)
     if service is None:
         return None
     name = service.short_name or service.name(lang)
-    label = service.phone if service.phone and service.phone in name else (
-        f"{name} ({service.phone})" if service.phone else name)
+    if service.phone and service.phone in name:
+        label = service.phone
+    elif service.phone and phone:
+        label = f"{name} ({service.phone})"
+    else:
+        label = name
     return f"{label}, {t('utter_lookup_partly', lang)}" if confidence == "partly" else label
 
 
@@ -59,13 +65,16 @@ def lines_text(d, lang: str) -> Optional[str]:
     spoken = d.spoken_languages()
     if talk_lines_speak(spoken, lang):
         return None
+    # Names only: a number here would read as "call it in your language" (Rainbowhouse's is WhatsApp/SMS only).
     yours = [label for s in spoken if lang in s.languages
-             for label in [service_label(d, s.service_id, lang, s.confidence)] if label]
+             for label in [service_label(d, s.service_id, lang, s.confidence, phone=False)] if label]
     body = [t("utter_lines_yours", lang, services="; ".join(yours)) if yours else t("utter_lines_none_yours", lang)]
     body += [line for line in [numbers_line(d, "talk", lang)] if line]
     interpreting = interpreting_lines(d, spoken, lang)
     if interpreting:
         body += [t("utter_lines_interpreting", lang), *interpreting]
+    # Last, so that nobody reads "no line speaks your language" as a reason not to call 112 or 101.
+    body += [line for line in [numbers_line(d, "danger_now", lang)] if line]
     return "\n".join(body)
 
 

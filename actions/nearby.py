@@ -158,12 +158,12 @@ def talk_lines_speak(spoken: list, lang: Optional[str]) -> bool:
 
 
 def speakers(d, lang: Optional[str]) -> frozenset:
-    """The services whose staff answer in `lang`, when none of the talk lines does (else none: in
-    French or Dutch nearly every service would be one, and distance should decide)."""
+    """The services whose staff answer in `lang` by a confirmed source, when none of the talk lines does
+    (else none: in French or Dutch nearly every service would be one, and distance should decide)."""
     spoken = d.spoken_languages()
     if not lang or talk_lines_speak(spoken, lang):
         return frozenset()
-    return frozenset(s.service_id for s in spoken if lang in s.languages)
+    return frozenset(s.service_id for s in spoken if lang in s.languages and s.confidence == "confirmed")
 
 
 def search(d, place: Place, kind: str, lang: Optional[str], k: int, situation: dict,

@@ -34,9 +34,8 @@ from bot.render import DEFAULT_OUT, write_responses
 from bot.settings import ROOT, child_env, environment
 
 MODEL_DOMAIN = "components/domain_provider/domain.yml"
-# `make validate` (rasa data validate) checks the data before training in `make test`: not twice.
 TRAIN_ARGS = ("train", "--config", "config.yml", "--domain", "bot/domain", "--fixed-model-name", "relais",
-              "--num-threads", "2", "--skip-validation")
+              "--num-threads", "2")
 TRAIN_DATA = ("nlu", "bot/data")
 
 

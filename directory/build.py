@@ -109,7 +109,8 @@ def _language_entry_problem(sid: str, entry: dict, service_ids: set[str], contex
         return "no source"
     if entry.get("confidence") not in ("confirmed", "partly"):
         return "confidence must be confirmed or partly"
-    if not all(isinstance(c, str) and LANGUAGE_CODE.fullmatch(c) for c in entry.get("languages", [])):
+    spoken = entry.get("languages", [])
+    if not isinstance(spoken, list) or not all(isinstance(c, str) and LANGUAGE_CODE.fullmatch(c) for c in spoken):
         return "languages must be ISO 639-1 codes"
     if entry.get("interpreting") not in (None, *context_ids):
         return "interpreting names no context.yml entry"
@@ -122,6 +123,7 @@ def read_service_languages(seed: Path, service_ids: set[str], context_ids: set[s
     checked = str(data["checked"])
     rows = []
     for position, (sid, entry) in enumerate(data["services"].items()):
+        entry = entry if isinstance(entry, dict) else {}
         problem = _language_entry_problem(sid, entry, service_ids, context_ids)
         if problem:
             raise ValueError(f"service_languages.yml, {sid}: {problem}")

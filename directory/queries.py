@@ -60,7 +60,7 @@ class SearchResult(TypedDict, total=False):
 
     Every result has type, id, names ({language: name}), categories,
     confidence and checked; services add phone, hours, what, open_now,
-    address (never a shelter's), scope, municipality, postcode, lat, lon;
+    address (never a shelter's), address_note (the source's remark on it), scope, municipality, postcode, lat, lon;
     pharmacies add address, postcode, municipality, status, lat, lon;
     trainings add organiser, audiences, topics, languages, format, url,
     source. With `near`, `distance_m` is the distance in metres.
@@ -80,6 +80,7 @@ class SearchResult(TypedDict, total=False):
     what: dict[str, Optional[str]]
     open_now: Optional[bool]
     address: str
+    address_note: str
     scope: str
     police_zone: Optional[str]
     municipality: Optional[str]
@@ -368,7 +369,8 @@ def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optiona
             "phone": s["phone"], "phone_note": s["phone_note"], "chat_or_online": s["chat_or_online"],
             "hours_source": s["hours_source"], "hours": {lang: texts.get(("hours", lang)) for lang in langs},
             "what": {lang: texts.get(("what", lang)) for lang in langs}, "open_now": is_open(facts["slots"], when),
-            "address": s["address"], "scope": s["scope"], "police_zone": s["police_zone"],
+            "address": s["address"], "address_note": s["address_note"], "scope": s["scope"],
+            "police_zone": s["police_zone"],
             "municipality": loc[2] if loc else None, "postcode": loc[3] if loc else None,
             "lat": loc[0] if loc else None, "lon": loc[1] if loc else None,
             "confidence": s["confidence"], "checked": s["checked"], "source": s["source_urls"],

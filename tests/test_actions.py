@@ -338,11 +338,12 @@ def test_a_new_language_learns_that_no_line_claims_it_and_how_to_get_an_interpre
     for context_id in ("interpreting_complaint", "interpreting_cpvs", "interpreting_social"):
         assert directory.context(context_id, lang) in said
     assert "02 535 45 42" in said  # the CPVS, where an interpreter is reported possible
+    assert said.splitlines()[-1] == texts.t("utter_nearby_danger_now", lang, e112="112", p101="101")  # 112 last too
 
 
 def test_english_speakers_get_the_lines_that_answer_in_english_first_and_partly_confirmed_marked():
     first = _lines("en").splitlines()[0]
-    assert first.startswith("These answer in your language: 112; 101; Rainbowhouse")
+    assert first.startswith("These answer in your language: 112; 101; Rainbowhouse,")  # WhatsApp only: no number
     assert first.endswith("partly confirmed.")
     assert "0800 30 030" not in first  # never claimed in English
 

@@ -36,7 +36,7 @@ WORD_WEIGHT = 3
 # A message of at most this many words that several languages share keeps the conversation's language.
 SHORT_WORDS = 2
 # A language uses a word as its own when it has at least this share of the top language's count of it
-# ("hello" in French examples: 3 against 42 in English; "bonjour" in Arabic ones: 3 against 63 in French).
+# (weighted counts: "hello" in French examples 3 against 42 in English; "bonjour" in Arabic ones 3 against 63).
 BORROWED_SHARE = 0.05
 # A message naming a language counts as a request only when it is this short.
 MAX_REQUEST_WORDS = 6
@@ -137,11 +137,11 @@ class LanguageModel:
         return len(speaking) > 1
 
     def uses(self, lang: str, word: str) -> bool:
-        """True when `lang`'s examples use `word` as their own: at least twice, and at least BORROWED_SHARE as often
-        as the language that uses it most ("bonjour" once in an Arabic example is a borrowing)."""
+        """True when `lang`'s examples use `word` as their own: at least BORROWED_SHARE as often as the language
+        that uses it most ("bonjour" in one Arabic example against 21 French ones is a borrowing)."""
         counts = [table.get("w:" + word, 0) for table in self.counts.values()]
         mine = self.counts[lang].get("w:" + word, 0)
-        return mine >= 2 and mine >= BORROWED_SHARE * max(counts)
+        return mine > 0 and mine >= BORROWED_SHARE * max(counts)
 
     def guess(self, text: str) -> Optional[Guess]:
         """The language of `text`, or None when the message is too ambiguous."""
