@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
 from actions.nearby import numbers_line, talk_lines_speak
-from actions.texts import say, t
+from actions.texts import confidence_mark, say, t
 from directory import languages
 from directory.facts import SpokenLanguages
 
@@ -30,7 +30,7 @@ SOCIAL_INTERPRETING = "interpreting_social"
 def service_label(d, service_id: str, lang: str, confidence: str = "confirmed",
                   phone: bool = True) -> Optional[str]:
     """`Short name (phone)`, or the name alone (`phone` False); the number alone when it is the name (112);
-    the confidence when partly."""
+    the confidence when it is not confirmed."""
     service = d.service(service_id)
     if service is None:
         return None
@@ -41,7 +41,8 @@ def service_label(d, service_id: str, lang: str, confidence: str = "confirmed",
         label = f"{name} ({service.phone})"
     else:
         label = name
-    return f"{label}, {t('utter_lookup_partly', lang)}" if confidence == "partly" else label
+    mark = confidence_mark(confidence, lang)
+    return f"{label}, {mark}" if mark else label
 
 
 def interpreting_lines(d, spoken: list[SpokenLanguages], lang: str) -> list[str]:

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
 from actions.nearby import eva_line, place_text, searched
-from actions.texts import say, t
+from actions.texts import confidence_mark, say, t
 from bot import logsafe
 from directory import languages
 from directory.geocoder import find_place
@@ -28,10 +28,8 @@ SHELTER = "shelter"
 
 
 def confidence_note(result: dict, lang: Optional[str]) -> str:
-    if result.get("confidence") in ("partly", "unconfirmed"):
-        confidence = t(f"utter_lookup_{result['confidence']}", lang)
-        return f" ({confidence}, {t('utter_lookup_checked', lang, date=result['checked'])})"
-    return ""
+    mark = confidence_mark(result.get("confidence") or "", lang)
+    return f" ({mark}, {t('utter_lookup_checked', lang, date=result['checked'])})" if mark else ""
 
 
 def result_line(result: dict, lang: Optional[str]) -> str:

@@ -23,7 +23,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db
-from actions.texts import distance, say, t
+from actions.texts import confidence_mark, distance, say, t
 from bot import logsafe
 from directory import languages
 from directory.geo import in_belgium
@@ -116,8 +116,9 @@ def hit_line(index: int, hit, lang: Optional[str], what: Optional[str] = None, y
     elif hit.address:
         parts.append(f"{hit.address}, {hit.postcode} {hit.municipality}".strip(", "))
     parts.append(distance(hit.distance_m, lang))
-    if hit.kind == "service" and hit.confidence in ("partly", "unconfirmed"):
-        parts.append(t(f"utter_lookup_{hit.confidence}", lang))
+    mark = confidence_mark(hit.confidence, lang) if hit.kind == "service" else None
+    if mark:
+        parts.append(mark)
     if hit.phone:
         parts.append(f"{t('utter_nearby_phone', lang)} {hit.phone}")
     if hit.open_now is True:

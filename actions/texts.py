@@ -50,6 +50,11 @@ def t(response: str, lang: Optional[str], **values) -> str:
     return text.format(**values)
 
 
+def confidence_mark(confidence: str, lang: Optional[str]) -> Optional[str]:
+    """How a fact that is not confirmed is marked in `lang` ("partly confirmed", "unconfirmed"), else None."""
+    return t(f"utter_lookup_{confidence}", lang) if confidence in ("partly", "unconfirmed") else None
+
+
 def distance(metres: int, lang: Optional[str]) -> str:
     if metres < 1000:
         return f"{metres} m"

@@ -144,6 +144,12 @@ async def score_all() -> tuple[dict, list, dict, dict, list]:
     return results, errors, confusion, fresh, fresh_errors
 
 
+def below(r: dict, draft: bool, accuracy_bar: float) -> bool:
+    """True when a language's scores on one set miss its bars (a draft language's floors if `draft`)."""
+    return (r["accuracy"] < (DRAFT_ACCURACY_BAR if draft else accuracy_bar)
+            or r["danger_recall"] < (DRAFT_DANGER_BAR if draft else 1.0) or bool(r["out_of_scope"]))
+
+
 def main() -> int:
     from bot import logsafe
 
@@ -186,12 +192,8 @@ def main() -> int:
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     missed = [lang for lang, r in results.items()
-              if r["accuracy"] < (DRAFT_ACCURACY_BAR if lang in drafts else ACCURACY_BAR)
-              or r["danger_recall"] < (DRAFT_DANGER_BAR if lang in drafts else 1.0)
-              or r["search_ok"] < r["search_n"] or r["out_of_scope"]]
-    missed += [f"{lang} (fresh)" for lang, r in fresh.items()
-               if r["accuracy"] < (DRAFT_ACCURACY_BAR if lang in drafts else FRESH_BAR)
-               or r["danger_recall"] < (DRAFT_DANGER_BAR if lang in drafts else 1.0) or r["out_of_scope"]]
+              if below(r, lang in drafts, ACCURACY_BAR) or r["search_ok"] < r["search_n"]]
+    missed += [f"{lang} (fresh)" for lang, r in fresh.items() if below(r, lang in drafts, FRESH_BAR)]
     if missed:
         print(f"\nquality bar missed for: {', '.join(missed)}", file=sys.stderr)
         return 1
