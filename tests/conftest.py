@@ -42,7 +42,8 @@ NO_RATE_LIMITS = {"RELAIS_RATE_CHAT": "off", "RELAIS_RATE_DIRECTORY": "off"}
 TIERS = {
     "unit": ["test_actions", "test_danger_lexicon", "test_directory", "test_geocoding", "test_importers",
              "test_build_chain", "test_language_detection", "test_logsafe", "test_rasa_server", "test_responses",
-             "test_opening", "test_speaker", "test_structure", "test_tracker_store", "test_exact_example"],
+             "test_opening", "test_speaker", "test_structure", "test_tracker_store", "test_exact_example",
+             "test_sentence_features"],
     "integration": ["test_directory_api", "test_http_edge", "test_ratelimit", "test_webserver_degraded"],
     "e2e": ["test_e2e_conversations", "test_fuzz", "test_launcher", "test_privacy_security", "test_red_team"],
     "browser": ["test_browser"],

@@ -84,8 +84,8 @@ def fit_detector(texts: List[str], is_danger: List[bool], max_false_alarms: floa
     from sklearn.pipeline import make_pipeline, make_union
 
     def pipeline():
-        features = make_union(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-                              TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True))
+        features = make_union(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
+                              TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2))
         return make_pipeline(features, LogisticRegression(class_weight="balanced", C=4.0, max_iter=3000))
 
     y = np.array(is_danger)
@@ -93,6 +93,8 @@ def fit_detector(texts: List[str], is_danger: List[bool], max_false_alarms: floa
     held_out = cross_val_predict(pipeline(), texts, y, cv=folds, method="predict_proba")[:, 1]
     threshold = float(np.quantile(held_out[~y], 1.0 - max_false_alarms))
     model = pipeline().fit(texts, y)
+    for _, vectorizer in model.steps[0][1].transformer_list:
+        vectorizer.stop_words_ = None  # the n-grams min_df left out: only kept for introspection, megabytes in memory
     return {"model": model, "threshold": threshold,
             "held_out_recall": float(np.mean(held_out[y] >= threshold)),
             "held_out_false_alarms": float(np.mean(held_out[~y] >= threshold))}
