@@ -1,4 +1,4 @@
-"""Rasa NLU component: a white-space tokenizer that leaves out an opening greeting.
+"""Rasa NLU component: a white-space tokenizer that leaves out an opening greeting and folds words.
 
 People often start with a greeting: "hallo, ik word thuis uitgescholden",
 "hi, my boyfriend reads all my messages". The classifier used to read such a
@@ -8,6 +8,11 @@ training and at run time alike, so the intent is learnt and predicted from
 what the person came to say. The text itself is unchanged: entity
 extractors and every later component see the whole message with its
 offsets; a greeting alone ("bonjour", "hello there") stays a greeting.
+
+Each token's lemma, which the featurizers count, is its folded form
+(directory.textnorm.fold): "fête"/"fete", "ağlıyorum"/"agliyorum",
+"أنا"/"انا", "مرة"/"مره" are one word to the classifier, as people type
+them either way.
 """
 
 from __future__ import annotations
@@ -60,5 +65,7 @@ class OpeningTokenizer(WhitespaceTokenizer):
         tokens = super().tokenize(message, attribute)
         if attribute != TEXT:
             return tokens
-        skip = opening_length([fold(token.text) for token in tokens])
-        return tokens[skip:]
+        folded = [fold(token.text) for token in tokens]
+        for token, lemma in zip(tokens, folded, strict=True):
+            token.lemma = lemma or token.text
+        return tokens[opening_length(folded):]

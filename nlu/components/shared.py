@@ -12,11 +12,17 @@ import yaml
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from directory.textnorm import fold_letters
+
 
 def compiled_patterns(path: Path, key: str) -> tuple:
-    """The regular expressions listed under `key` in `path`, all languages together ({key: {lang: [...]}})."""
+    """The regular expressions listed under `key` in `path`, all languages together ({key: {lang: [...]}}).
+
+    They are matched on folded text, so their letters are folded the same way
+    (an "ü" or a "ة" in a pattern would otherwise never match).
+    """
     data = yaml.safe_load(path.read_text(encoding="utf-8"))[key]
-    return tuple(re.compile(p) for entries in data.values() for p in entries)
+    return tuple(re.compile(fold_letters(p)) for entries in data.values() for p in entries)
 
 
 def set_message_entity(message: Message, entity: str, value: str, confidence: float, extractor: str) -> None:
