@@ -1,6 +1,6 @@
 """Start and supervise the whole Relais stack: `python -m bot`.
 
-Three child processes, each in its own process group:
+Three kinds of child process, each in its own process group:
   actions  the rasa-sdk action server      (RELAIS_ACTIONS_HOST:PORT, /health;
            callers need RELAIS_ACTIONS_TOKEN: bot/action_server.py)
   rasa     the Rasa server, Relais channel (RELAIS_RASA_HOST:PORT, /status;
@@ -8,6 +8,12 @@ Three child processes, each in its own process group:
            passed in the environment, never on a command line:
            bot/rasa_server.py, bot/channel.py)
   web      the aiohttp web server          (RELAIS_WEB_HOST:PORT, /health)
+
+With RELAIS_RASA_REPLICAS=N (and RELAIS_ACTIONS_REPLICAS=M) it starts N Rasa
+servers on RELAIS_RASA_PORT, +1, ... (rasa-1 ... rasa-N), Rasa replica i
+calling action server i mod M; several replicas need RELAIS_REDIS_URL, which
+the launcher checks first (bot/shared_state.py: reachable, password,
+private, nothing on disk) and gives to Rasa through bot/endpoints-redis.yml.
 
 Before starting, it brings the build chain up to date (bot/build_chain.py):
 the directory database with the seed, the rendered responses with the
@@ -36,6 +42,7 @@ from typing import Optional
 from aiohttp import ClientSession, ClientTimeout
 
 from bot import settings as settings_mod
+from bot import shared_state
 from bot.settings import ROOT, Settings, child_env, environment, set_default
 from bot.tokens import new_token
 
@@ -74,6 +81,7 @@ class Child:
     argv: list
     health_url: str
     env: dict
+    kind: str = ""
     process: Optional[asyncio.subprocess.Process] = None
     deaths: list = field(default_factory=list)
 
@@ -114,19 +122,47 @@ class Child:
         return f"exited with code {code}"
 
 
+def numbered(kind: str, i: int, count: int) -> str:
+    """A child's name: its kind alone when it is the only one, else kind-1, kind-2, ..."""
+    return kind if count == 1 else f"{kind}-{i + 1}"
+
+
 def children(cfg: Settings) -> list:
     env = {**environment(), **child_env(), "PYTHONPATH": str(ROOT), "RELAIS_RASA_TOKEN": cfg.rasa_token,
-           "RELAIS_ACTION_URL": f"{cfg.actions_url}/webhook", "RELAIS_DB": str(cfg.db)}
-    return [
-        Child("actions", [sys.executable, "-m", "bot.action_server", "--port", str(cfg.actions_port)],
-              f"{cfg.actions_url}/health", env),
-        Child("rasa", [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(cfg.model), "--enable-api",
-                       "--interface", cfg.rasa_host, "--port", str(cfg.rasa_port),
-                       "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
-              f"{cfg.rasa_url}/status?token={cfg.rasa_token}", {**env, **RASA_SANIC_LIMITS}),
-        Child("web", [sys.executable, "-m", "bot.web"], f"{cfg.web_url}/health",
-              {k: v for k, v in env.items() if k != "RELAIS_ACTIONS_TOKEN"}),
-    ]
+           "RELAIS_DB": str(cfg.db)}
+    endpoints = "bot/endpoints-redis.yml" if cfg.redis_url else "bot/endpoints.yml"
+    actions, rasa = [], []
+    for j in range(cfg.actions_replicas):
+        port = cfg.actions_port + j
+        url = f"http://{settings_mod.client_host(cfg.actions_host)}:{port}"
+        actions.append(Child(numbered("actions", j, cfg.actions_replicas),
+                             [sys.executable, "-m", "bot.action_server", "--port", str(port)],
+                             f"{url}/health", env, "actions"))
+    for i in range(cfg.rasa_replicas):
+        port = cfg.rasa_port + i
+        url = f"http://{settings_mod.client_host(cfg.rasa_host)}:{port}"
+        action_url = actions[i % len(actions)].health_url.removesuffix("/health") + "/webhook"
+        rasa.append(Child(numbered("rasa", i, cfg.rasa_replicas),
+                          [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(cfg.model), "--enable-api",
+                           "--interface", cfg.rasa_host, "--port", str(port),
+                           "--endpoints", endpoints, "--credentials", "bot/credentials.yml"],
+                          f"{url}/status?token={cfg.rasa_token}",
+                          {**env, **RASA_SANIC_LIMITS, "RELAIS_ACTION_URL": action_url}, "rasa"))
+    web = Child("web", [sys.executable, "-m", "bot.web"], f"{cfg.web_url}/health",
+                {k: v for k, v in env.items() if k != "RELAIS_ACTIONS_TOKEN"}, "web")
+    return [*actions, *rasa, web]
+
+
+def check_shared_state(cfg: Settings) -> None:
+    """Exit with a clear message when replicas lack Redis or the Redis given is not private."""
+    if cfg.rasa_replicas > 1 and not cfg.redis_url:
+        raise SystemExit("[relais] RELAIS_RASA_REPLICAS above 1 needs RELAIS_REDIS_URL: the replicas share "
+                         "conversations through Redis")
+    if cfg.redis_url:
+        try:
+            shared_state.check_private(cfg.redis_url, cfg.redis_persistence_ok)
+        except shared_state.RedisRefused as err:
+            raise SystemExit(f"[relais] {err}") from None
 
 
 def prepare(cfg: Settings) -> None:
@@ -140,19 +176,19 @@ def prepare(cfg: Settings) -> None:
 
 
 async def wait_ready(http: ClientSession, child: Child) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT[child.name]
+    deadline = time.monotonic() + READY_TIMEOUT[child.kind]
     while time.monotonic() < deadline:
         if not child.running:
             raise RuntimeError(f"{child.name} {child.describe_exit()} while starting")
         try:
             async with http.get(child.health_url, timeout=ClientTimeout(total=2)) as resp:
-                if resp.status == 200 or child.name == "web":  # web's /health reports the others
+                if resp.status == 200 or child.kind == "web":  # web's /health reports the others
                     return
         except (OSError, asyncio.TimeoutError):
             pass
         await asyncio.sleep(0.5)
     raise RuntimeError(f"{child.name} did not answer at {child.health_url.split('?')[0]} "
-                       f"within {READY_TIMEOUT[child.name]:.0f} s")
+                       f"within {READY_TIMEOUT[child.kind]:.0f} s")
 
 
 class Supervisor:
@@ -160,48 +196,55 @@ class Supervisor:
         self.cfg = cfg
         self.children = children(cfg)
         self.stopping = asyncio.Event()
+        self.failed = False
 
     async def start_all(self, http: ClientSession) -> None:
-        for child in self.children:
-            say(f"starting {child.name}")
-            await child.start()
-            await wait_ready(http, child)
-            say(f"{child.name} is ready")
+        """Start the action servers, then the Rasa replicas, then the web server; each kind together."""
+        for kind in ("actions", "rasa", "web"):
+            group = [c for c in self.children if c.kind == kind]
+            for child in group:
+                say(f"starting {child.name}")
+                await child.start()
+            await asyncio.gather(*(wait_ready(http, child) for child in group))
+            for child in group:
+                say(f"{child.name} is ready")
 
     async def stop_all(self) -> None:
         for child in reversed(self.children):
             await child.stop()
 
-    async def watch(self, http: ClientSession) -> int:
-        """Restart children that die; returns the exit code of the launcher."""
-        while not self.stopping.is_set():
-            waits = {asyncio.ensure_future(c.process.wait()): c for c in self.children}
-            stop = asyncio.ensure_future(self.stopping.wait())
-            done, _ = await asyncio.wait([stop, *waits], return_when=asyncio.FIRST_COMPLETED)
-            for task in [stop, *waits]:
-                if task not in done:
-                    task.cancel()
+    async def keep(self, http: ClientSession, child: Child) -> None:
+        """Restart `child` whenever it dies, until Relais stops; too many deaths stop Relais."""
+        while not self.stopping.is_set() and child.process is not None:
+            await child.process.wait()
             if self.stopping.is_set():
-                return 0
-            for task in done:
-                child = waits.get(task)
-                if child is None:
-                    continue
-                say(f"{child.name} {child.describe_exit()}")
-                now = time.monotonic()
-                child.deaths = [t for t in child.deaths if now - t < RESTART_WINDOW] + [now]
-                if len(child.deaths) > MAX_RESTARTS:
-                    say(f"{child.name} died {len(child.deaths)} times in {RESTART_WINDOW:.0f} s: stopping Relais")
-                    return 1
-                say(f"restarting {child.name} ({len(child.deaths)}/{MAX_RESTARTS})")
-                await asyncio.sleep(restart_delay(self.cfg.restart_delay, len(child.deaths)))
-                try:
-                    await child.start()
-                    await wait_ready(http, child)
-                    say(f"{child.name} is ready again")
-                except RuntimeError as err:
-                    say(str(err))
-        return 0
+                return
+            say(f"{child.name} {child.describe_exit()}")
+            now = time.monotonic()
+            child.deaths = [t for t in child.deaths if now - t < RESTART_WINDOW] + [now]
+            if len(child.deaths) > MAX_RESTARTS:
+                say(f"{child.name} died {len(child.deaths)} times in {RESTART_WINDOW:.0f} s: stopping Relais")
+                self.failed = True
+                self.stopping.set()
+                return
+            say(f"restarting {child.name} ({len(child.deaths)}/{MAX_RESTARTS})")
+            await asyncio.sleep(restart_delay(self.cfg.restart_delay, len(child.deaths)))
+            try:
+                await child.start()
+                await wait_ready(http, child)
+                say(f"{child.name} is ready again")
+            except RuntimeError as err:
+                say(str(err))
+
+    async def watch(self, http: ClientSession) -> int:
+        """Restart children that die, each on its own (a replica restarting does not hold up another's
+        restart); returns the exit code of the launcher."""
+        keepers = [asyncio.ensure_future(self.keep(http, child)) for child in self.children]
+        await self.stopping.wait()
+        for keeper in keepers:
+            keeper.cancel()
+        await asyncio.gather(*keepers, return_exceptions=True)
+        return 1 if self.failed else 0
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -232,5 +275,6 @@ def main() -> int:
     set_default("RELAIS_RASA_TOKEN", new_token())
     set_default("RELAIS_ACTIONS_TOKEN", new_token())
     cfg = settings_mod.load()
+    check_shared_state(cfg)
     prepare(cfg)
     return asyncio.run(Supervisor(cfg).run())

@@ -11,17 +11,27 @@ them, a script does) or "off". The table of buckets is bounded
 (MAX_CLIENTS, idle buckets dropped first), so a flood of addresses cannot grow
 memory. Behind a reverse proxy every user has the proxy's address: set the
 proxy's own limit, or `off` here.
+
+With RELAIS_REDIS_URL set, `SharedRateLimiter` keeps the buckets in Redis
+(one small hash per client and group, updated by one Lua script, expiring
+once full again), so several web servers share one limit. Its keys name the
+client by a keyed hash of its address, never the address. When Redis does
+not answer, each web server limits on its own until it does.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 MAX_CLIENTS = 20000
+log = logging.getLogger("relais.web")
 
 
 @dataclass(frozen=True)
@@ -66,4 +76,56 @@ class RateLimiter:
         self.buckets[client] = (tokens, now)
         while len(self.buckets) > self.max_clients:
             self.buckets.popitem(last=False)
+        return wait
+
+    async def admit(self, client: str) -> float:
+        """`check` for the web server's middleware, which also takes a SharedRateLimiter."""
+        return self.check(client)
+
+
+# KEYS[1]: the bucket; ARGV: rate per second, burst. Redis' own clock, so web servers agree.
+TOKEN_BUCKET = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local bucket = redis.call('HMGET', KEYS[1], 't', 'l')
+local tokens = tonumber(bucket[1]) or burst
+local last = tonumber(bucket[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - last) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'l', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return tostring(wait)
+"""
+
+
+class SharedRateLimiter:
+    """The same token buckets in Redis, shared by every web server (RELAIS_REDIS_URL)."""
+
+    def __init__(self, limit: Optional[Limit], group: str, redis: Any, secret: str):
+        self.limit, self.group, self.redis = limit, group, redis
+        self.secret = secret.encode()
+        self.local = RateLimiter(limit)
+        self.script = redis.register_script(TOKEN_BUCKET)
+        self.failing = False
+
+    def key(self, client: str) -> str:
+        """The bucket's key: the client by a keyed hash, never its address."""
+        digest = hmac.new(self.secret, client.encode(), hashlib.blake2b).hexdigest()[:24]
+        return f"relais:rate:{self.group}:{digest}"
+
+    async def admit(self, client: str) -> float:
+        """0 if the request may go on, else the seconds to wait; limits locally while Redis is down."""
+        if self.limit is None:
+            return 0.0
+        try:
+            wait = float(await self.script(keys=[self.key(client)],
+                                           args=[self.limit.per_minute / 60.0, self.limit.burst]))
+        except Exception as err:  # any Redis failure: this web server limits on its own meanwhile
+            if not self.failing:
+                log.warning("shared rate limit unavailable (%s): limiting locally", type(err).__name__)
+            self.failing = True
+            return self.local.check(client)
+        self.failing = False
         return wait

@@ -82,6 +82,33 @@ def _rate(name: str, raw: str) -> Any:
         raise SettingError(f"{name} must look like 30/10 (per minute/burst) or off, not {raw!r}") from None
 
 
+def _yes_no(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("yes", "no", "true", "false", "1", "0"):
+        raise SettingError(f"{name} must be yes or no, not {raw!r}")
+    return value in ("yes", "true", "1")
+
+
+def _redis_url(name: str, raw: str) -> str:
+    if raw in ("", "off"):
+        return ""
+    from bot.shared_state import RedisRefused, connection
+
+    try:
+        connection(raw)
+    except RedisRefused as err:
+        raise SettingError(f"{name}: {err}") from None
+    return raw
+
+
+def _urls(name: str, raw: str) -> tuple:
+    urls = tuple(u.strip().rstrip("/") for u in raw.split(",") if u.strip() and raw != "auto")
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise SettingError(f"{name} must be a comma-separated list of http(s) addresses, not {raw!r}")
+    return urls
+
+
 def _exit_url(name: str, raw: str) -> str:
     if not raw.startswith(("https://", "http://", "about:blank")):
         raise SettingError(f"{name} must be an http(s) address or about:blank, not {raw!r}")
@@ -107,6 +134,17 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RELAIS_RASA_PORT", "5005", "Rasa server port (Relais channel, API)", _port),
     Variable("RELAIS_ACTIONS_HOST", "127.0.0.1", "action server bind address"),
     Variable("RELAIS_ACTIONS_PORT", "5055", "action server port", _port),
+    Variable("RELAIS_RASA_REPLICAS", "1", "Rasa processes the launcher starts, on RELAIS_RASA_PORT and the next ports",
+             _at_least(1, integer=True)),
+    Variable("RELAIS_ACTIONS_REPLICAS", "1", "action servers the launcher starts, on RELAIS_ACTIONS_PORT and the next",
+             _at_least(1, integer=True)),
+    Variable("RELAIS_RASA_URLS", "auto",
+             "the Rasa servers the web server uses, comma-separated (auto: the launcher's replicas)", _urls),
+    Variable("RELAIS_REDIS_URL", "off",
+             "redis://:PASSWORD@HOST:PORT/DB shared by every process (conversations, locks, rate limits), or off: "
+             "each process keeps its own in memory", _redis_url),
+    Variable("RELAIS_REDIS_PERSISTENCE_OK", "no",
+             "yes: accept a Redis that writes to disk (RDB or AOF); by default such a Redis is refused", _yes_no),
     Variable("RELAIS_RASA_TOKEN", "", "token for Rasa's API and channel (the launcher makes one per start)"),
     Variable("RELAIS_ACTIONS_TOKEN", "", "token for the action server (the launcher makes one per start)"),
     Variable("RELAIS_ACTIONS_MAX_BODY", "2097152", "bytes the action server takes in one call",
@@ -146,6 +184,11 @@ class Settings:
     rasa_port: int
     actions_host: str
     actions_port: int
+    rasa_replicas: int
+    actions_replicas: int
+    rasa_urls: tuple
+    redis_url: str
+    redis_persistence_ok: bool
     rasa_token: str
     actions_token: str
     actions_max_body: int
@@ -169,15 +212,21 @@ class Settings:
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{_client_host(self.rasa_host)}:{self.rasa_port}"
+        return f"http://{client_host(self.rasa_host)}:{self.rasa_port}"
 
     @property
     def actions_url(self) -> str:
-        return f"http://{_client_host(self.actions_host)}:{self.actions_port}"
+        return f"http://{client_host(self.actions_host)}:{self.actions_port}"
+
+    def rasa_replica_urls(self) -> tuple:
+        """Every Rasa server the web server may send a conversation to: RELAIS_RASA_URLS, or the launcher's."""
+        if self.rasa_urls:
+            return self.rasa_urls
+        return tuple(f"http://{client_host(self.rasa_host)}:{self.rasa_port + i}" for i in range(self.rasa_replicas))
 
     @property
     def web_url(self) -> str:
-        return f"http://{_client_host(self.web_host)}:{self.web_port}"
+        return f"http://{client_host(self.web_host)}:{self.web_port}"
 
     def geocoder(self) -> "Geocoder":
         """The geocoder these settings describe (one per process is enough: it holds the rate limit)."""
@@ -187,7 +236,7 @@ class Settings:
                         cache_path=self.geocode_cache, memory_ttl=self.conversation_ttl)
 
 
-def _client_host(bind: str) -> str:
+def client_host(bind: str) -> str:
     """Where to reach a server bound to `bind` from this machine."""
     return "127.0.0.1" if bind in ("0.0.0.0", "", "::") else bind
 

@@ -1,4 +1,4 @@
-"""An in-memory tracker store that forgets conversations.
+"""Tracker stores that forget conversations: in memory (the default) or in Redis (scaled out).
 
 Rasa's `InMemoryTrackerStore` keeps every conversation until the server
 stops. Relais must not become a record of who said what, so this store drops
@@ -10,6 +10,12 @@ last `RELAIS_MAX_EVENTS` events (about 80 exchanges at the default; Rasa's
 grow memory or slow every reply. The language is carried by each message, so
 trimming old events does not lose it. Nothing is written to disk. Configured
 in `bot/endpoints.yml`.
+
+`ExpiringRedisTrackerStore` is the same contract on Redis, when RELAIS_REDIS_URL
+is set (bot/endpoints-redis.yml, bot/shared_state.py): each conversation is
+one key that Redis itself deletes RELAIS_CONVERSATION_TTL seconds after its
+last message, with the same last RELAIS_MAX_EVENTS events, so any Rasa
+replica can carry on a conversation another one started.
 """
 
 from __future__ import annotations
@@ -19,11 +25,11 @@ from collections import OrderedDict
 from typing import Any, Dict, Iterable, Optional, Text
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import settings
+from bot import settings, shared_state
 
 
 class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
@@ -81,3 +87,26 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
     async def keys(self) -> Iterable[Text]:
         self.expire()
         return list(self.store.keys())
+
+
+class ExpiringRedisTrackerStore(RedisTrackerStore):
+    """Conversations in Redis (RELAIS_REDIS_URL), each key expiring after RELAIS_CONVERSATION_TTL idle seconds."""
+
+    def __init__(self, domain: Domain, event_broker: Optional[EventBroker] = None, **kwargs: Dict[Text, Any]) -> None:
+        cfg = settings.load()
+        self.max_events = cfg.max_events
+        super().__init__(domain, event_broker=event_broker, record_exp=cfg.conversation_ttl,
+                         key_prefix=shared_state.KEY_PREFIX)
+        self.red = shared_state.client(cfg.redis_url)
+        self.max_event_history = self.max_events
+
+    async def get_or_create_tracker(self, sender_id: Text, max_event_history: Optional[int] = None,
+                                    append_action_listen: bool = True) -> DialogueStateTracker:
+        return await super().get_or_create_tracker(sender_id, self.max_events, append_action_listen)
+
+    async def save(self, tracker: DialogueStateTracker, timeout: Optional[float] = None) -> None:
+        """Stores the conversation's last events as one key that expires (no merge with an older copy:
+        a conversation is carried on by one replica at a time, and older sessions are not kept)."""
+        await self.stream_events(tracker)
+        self.red.set(self.key_prefix + tracker.sender_id, self.serialise_tracker(tracker),
+                     ex=max(1, round(timeout or self.record_exp)))

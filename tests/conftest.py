@@ -70,6 +70,88 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free loopback ports (for the launcher's replicas)."""
+    for _ in range(100):
+        base = free_port()
+        try:
+            sockets = []
+            for port in range(base, base + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+REDIS_SERVER = "/usr/bin/redis-server"  # Debian's, installed by `make test` (Makefile)
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port, with a password and nothing on disk, in a temporary folder."""
+
+    def __init__(self, persist: bool = False):
+        self.port = free_port()
+        self.password = secrets.token_urlsafe(16)
+        self.folder = Path(tempfile.mkdtemp(prefix="relais-redis-"))
+        self.persist = persist
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        config = self.folder / "redis.conf"
+        config.write_text("\n".join([
+            f"port {self.port}", "bind 127.0.0.1", f"requirepass {self.password}", f"dir {self.folder}",
+            'save "3600 1"' if self.persist else 'save ""', "appendonly no", "daemonize no", "loglevel warning",
+        ]) + "\n")
+        self.process = subprocess.Popen([REDIS_SERVER, str(config)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 10
+        while self.ping() is not True:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def client(self):
+        import redis
+
+        return redis.StrictRedis(host="127.0.0.1", port=self.port, password=self.password, decode_responses=True,
+                                 socket_timeout=2)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.client().ping())
+        except Exception:
+            return False
+
+
+@contextmanager
+def redis_server(persist: bool = False):
+    """A running RedisServer, stopped and its folder removed afterwards."""
+    import shutil
+
+    server = RedisServer(persist)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.folder, ignore_errors=True)
+
+
 def post_json(url: str, body, timeout: float = 20.0, raw: bytes | None = None,
               headers: dict | None = None) -> tuple[int, object]:
     data = raw if raw is not None else json.dumps(body).encode()
@@ -247,6 +329,19 @@ def stack_parts(stack: "Stack") -> dict[str, int]:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         parts.update({name: pid for name, mark in PART_MARKS.items() if mark in cmdline})
     return parts
+
+
+def rasa_replicas(stack: "Stack") -> dict[int, int]:
+    """{port: pid} of the stack's Rasa replicas."""
+    replicas = {}
+    for pid in children_of(stack.process.pid):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"bot.rasa_server" in argv:
+            replicas[int(argv[argv.index(b"--port") + 1])] = pid
+    return replicas
 
 
 def rss_mb(pid: int) -> float:

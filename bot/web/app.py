@@ -6,13 +6,13 @@ from typing import Optional
 
 from aiohttp import ClientSession, web
 
-from bot import fallback
+from bot import fallback, shared_state
 from bot import settings as settings_mod
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, SharedRateLimiter
 from bot.settings import Settings
 from bot.web import chat, directory_routes, health, pages
 from bot.web.chat import MAX_BODY
-from bot.web.keys import HTTP, LIMITERS, SETTINGS
+from bot.web.keys import HTTP, LIMITERS, REPLICAS_DOWN, SETTINGS
 from bot.web.middleware import errors_and_headers, rate_limit
 
 
@@ -21,13 +21,27 @@ async def _client(app: web.Application):
     fallback.language_of("")  # learn the detector now, not on a degraded answer
     yield
     await app[HTTP].close()
+    shared = {id(lim.redis): lim.redis for lim in app[LIMITERS].values() if isinstance(lim, SharedRateLimiter)}
+    for redis in shared.values():
+        await redis.close()
+
+
+def limiters(cfg: Settings) -> dict:
+    """The chat and directory rate limiters: in this process, or in Redis when RELAIS_REDIS_URL is set."""
+    groups = {"chat": cfg.rate_chat, "directory": cfg.rate_directory}
+    if not cfg.redis_url:
+        return {group: RateLimiter(limit) for group, limit in groups.items()}
+    redis = shared_state.async_client(cfg.redis_url)
+    secret = shared_state.connection(cfg.redis_url).password  # the same on every web server
+    return {group: SharedRateLimiter(limit, group, redis, secret) for group, limit in groups.items()}
 
 
 def create_app(cfg: Optional[Settings] = None) -> web.Application:
     """The web application for these settings (default: the environment's)."""
     app = web.Application(middlewares=[errors_and_headers, rate_limit], client_max_size=MAX_BODY)
     cfg = app[SETTINGS] = cfg or settings_mod.load()
-    app[LIMITERS] = {"chat": RateLimiter(cfg.rate_chat), "directory": RateLimiter(cfg.rate_directory)}
+    app[LIMITERS] = limiters(cfg)
+    app[REPLICAS_DOWN] = {}
     app.cleanup_ctx.append(_client)
     pages.setup(app)
     chat.setup(app)

@@ -31,11 +31,14 @@ def directory_state(app: web.Application) -> str:
 
 async def health(request: web.Request) -> web.Response:
     cfg = request.app[SETTINGS]
-    rasa, actions = await asyncio.gather(
-        probe(request.app, f"{cfg.rasa_url}/status", {"token": cfg.rasa_token}),
+    replicas = cfg.rasa_replica_urls()
+    *rasa, actions = await asyncio.gather(
+        *(probe(request.app, f"{url}/status", {"token": cfg.rasa_token}) for url in replicas),
         probe(request.app, f"{cfg.actions_url}/health"),
     )
-    parts = {"web": "ok", "rasa": rasa, "actions": actions, "directory": directory_state(request.app)}
+    answering = sum(state == "ok" for state in rasa)
+    rasa_state = rasa[0] if len(rasa) == 1 else "ok" if answering == len(rasa) else f"{answering} of {len(rasa)} up"
+    parts = {"web": "ok", "rasa": rasa_state, "actions": actions, "directory": directory_state(request.app)}
     healthy = all(v == "ok" for v in parts.values())
     return web.json_response({"status": "ok" if healthy else "degraded", "parts": parts},
                              status=200 if healthy else 503)

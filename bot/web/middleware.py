@@ -56,7 +56,7 @@ async def rate_limit(request: web.Request, handler) -> web.StreamResponse:
     """429 with Retry-After when a client sends more than its share (bot/ratelimit.py)."""
     group = limiter_group(request)
     if group is not None:
-        wait = request.app[LIMITERS][group].check(request.remote or "?")
+        wait = await request.app[LIMITERS][group].admit(request.remote or "?")
         if wait > 0:
             response = error_response(429, "too_many_requests",
                                       "Too many requests: please wait a moment and try again.")

@@ -1,45 +1,92 @@
-"""The web server's client of Rasa: a chat turn through the Relais channel, and the conversation's language."""
+"""The web server's client of Rasa: a chat turn through the Relais channel, and the conversation's language.
+
+With several Rasa replicas (RELAIS_RASA_REPLICAS or RELAIS_RASA_URLS, which
+need RELAIS_REDIS_URL), each conversation goes to one replica, chosen by
+rendezvous hashing on its session id: the same replica every turn, so Rasa's
+conversation lock is taken by one process at a time, and when the replicas
+change only the conversations of the one that left move. When that replica
+cannot be reached (down or restarting) the turn goes to the next one in the
+conversation's order, which reads the conversation from Redis; a replica that
+could not be reached is tried last for DOWN_FOR seconds. A turn that timed
+out is not sent again (Rasa may still be answering it): it gets the
+degraded answer.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import time
 from typing import Optional
 
-from aiohttp import ClientError, ClientTimeout, web
+from aiohttp import ClientConnectionError, ClientError, ClientTimeout, web
 
-from bot.web.keys import HTTP, SETTINGS
+from bot.web.keys import HTTP, REPLICAS_DOWN, SETTINGS
 from directory import languages
 
 log = logging.getLogger("relais.web")
 RASA_CHANNEL = "/webhooks/relais/webhook"  # bot/channel.py
+DOWN_FOR = 5.0  # seconds a replica that could not be reached is tried last
+
+
+def replica_order(urls: tuple, session: str) -> list:
+    """The replicas in the order this conversation tries them (rendezvous hashing on the session id).
+
+    >>> urls = ("http://a:5005", "http://a:5006", "http://b:5005")
+    >>> order = replica_order(urls, "session-1")
+    >>> sorted(order) == sorted(urls), replica_order(urls, "session-1") == order
+    (True, True)
+    >>> [o for o in replica_order(urls[:2], "session-1")] == [u for u in order if u in urls[:2]]
+    True
+    """
+    def weight(url: str) -> int:
+        return int.from_bytes(hashlib.blake2b(f"{url}\n{session}".encode(), digest_size=8).digest(), "big")
+
+    return sorted(urls, key=weight, reverse=True)
+
+
+def _order(app: web.Application, session: str) -> list:
+    """This conversation's replicas, the ones that lately could not be reached last."""
+    down = app[REPLICAS_DOWN]
+    now = time.monotonic()
+    order = replica_order(app[SETTINGS].rasa_replica_urls(), session)
+    return [u for u in order if down.get(u, 0) <= now] + [u for u in order if down.get(u, 0) > now]
 
 
 async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
-    """The bot's messages for this chat turn, or None when Rasa cannot answer."""
+    """The bot's messages for this chat turn, or None when no Rasa replica can answer."""
     cfg = app[SETTINGS]
     metadata = {k: v for k, v in (("language", chat["lang"]), ("location", chat["location"])) if v}
     payload = {"sender": chat["session"], "message": chat["message"], "metadata": metadata}
-    try:
-        async with app[HTTP].post(
-            f"{cfg.rasa_url}{RASA_CHANNEL}", json=payload, timeout=ClientTimeout(total=cfg.rasa_timeout),
-            headers={"Authorization": f"Bearer {cfg.rasa_token}"},
-        ) as resp:
-            if resp.status != 200:
-                log.warning("rasa answered HTTP %s", resp.status)
-                return None
-            messages = await resp.json()
-            return messages if isinstance(messages, list) else None
-    except (OSError, asyncio.TimeoutError, ValueError, ClientError) as err:
-        log.warning("rasa unreachable: %s", type(err).__name__)
-        return None
+    for url in _order(app, chat["session"]):
+        try:
+            async with app[HTTP].post(
+                f"{url}{RASA_CHANNEL}", json=payload, timeout=ClientTimeout(total=cfg.rasa_timeout),
+                headers={"Authorization": f"Bearer {cfg.rasa_token}"},
+            ) as resp:
+                if resp.status != 200:
+                    log.warning("rasa answered HTTP %s", resp.status)
+                    return None
+                messages = await resp.json()
+                return messages if isinstance(messages, list) else None
+        except asyncio.TimeoutError:  # before ClientConnectionError: aiohttp's read timeout is both
+            log.warning("rasa did not answer in time")
+            return None
+        except (ClientConnectionError, ConnectionError) as err:  # refused, reset, or the replica died mid-turn
+            log.warning("rasa replica unreachable: %s; trying the next", type(err).__name__)
+            app[REPLICAS_DOWN][url] = time.monotonic() + DOWN_FOR
+        except (OSError, ValueError, ClientError) as err:
+            log.warning("rasa did not answer: %s", type(err).__name__)
+            return None
+    return None
 
 
 async def conversation_language(app: web.Application, session: str) -> Optional[str]:
     """The conversation's language slot, asked of Rasa (only when an answer had no language mark)."""
     cfg = app[SETTINGS]
     try:
-        async with app[HTTP].get(f"{cfg.rasa_url}/conversations/{session}/tracker",
+        async with app[HTTP].get(f"{_order(app, session)[0]}/conversations/{session}/tracker",
                                  params={"token": cfg.rasa_token, "include_events": "NONE"},
                                  timeout=ClientTimeout(total=2)) as resp:
             if resp.status != 200:
