@@ -17,6 +17,8 @@ export PYTHONPATH := $(CURDIR)
 DB := directory/relais.db
 # The browser tests drive Debian's Chromium with Playwright (no browser download).
 CHROMIUM := /usr/bin/chromium
+# The scale-out tests start Debian's Redis themselves (tests/conftest.py RedisServer).
+REDIS := /usr/bin/redis-server
 DOMAIN_OUT := bot/domain/responses.yml
 MODEL := models/relais.tar.gz
 TRAIN_INPUTS := config.yml directory/textnorm.py directory/languages.yml $(shell find nlu bot/data bot/domain -name '*.yml' -o -name '*.py' 2>/dev/null) $(DOMAIN_OUT)
@@ -27,7 +29,7 @@ RASA_DATA := --config config.yml --domain bot/domain --data nlu bot/data
 run: $(VENV)/.installed $(DB) $(DOMAIN_OUT) $(MODEL)
 	$(PY) -m bot
 
-test: $(VENV)/.installed lint typecheck $(DB) $(DOMAIN_OUT) $(MODEL) $(CHROMIUM) validate test-stories eval pytest
+test: $(VENV)/.installed lint typecheck $(DB) $(DOMAIN_OUT) $(MODEL) $(CHROMIUM) $(REDIS) validate test-stories eval pytest
 
 # The inner loop: lint, types and the unit tier (no server, no browser), under a minute once built.
 test-fast: $(VENV)/.installed lint typecheck $(DB) $(DOMAIN_OUT)
@@ -70,6 +72,10 @@ $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 $(CHROMIUM):
 	command -v apt-get >/dev/null || { echo "install Chromium (Debian package chromium) for the browser tests"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+$(REDIS):
+	command -v apt-get >/dev/null || { echo "install Redis (Debian package redis-server) for the scale-out tests"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 
 validate: $(VENV)/.installed $(DOMAIN_OUT)
 	$(RASA) data validate $(RASA_DATA) --fail-on-warnings --max-history 3

@@ -11,7 +11,11 @@ of `rest`, takes the same body (`{"sender", "message", "metadata"}`) and:
 - applies the chat input rules of `bot/chat_input.py` (session id, Unicode,
   length, intent syntax), with the web server's JSON errors;
 - keeps only the metadata the page may send (`language`, `location`);
-- logs an abandoned or failed turn without its text.
+- logs an abandoned or failed turn without its text;
+- with `"takeover": true` (sent by the web server when the conversation's
+  own replica could not be reached, bot/web/rasa_client.py), first drops the
+  conversation's lock: a replica killed in the middle of a turn leaves its
+  ticket in Redis, and the conversation would wait for it to expire.
 """
 
 from __future__ import annotations
@@ -42,6 +46,14 @@ def page_metadata(value: Any) -> Dict[Text, Any]:
     if not isinstance(value, dict):
         return {}
     return {key: value[key] for key in METADATA_KEYS if key in value}
+
+
+def take_over(request: Request, sender: str) -> None:
+    """Drop the conversation's lock, whose holder (another replica) could not be reached."""
+    try:
+        request.app.ctx.agent.lock_store.delete_lock(sender)
+    except Exception as exc:  # the turn goes on; at worst it waits for the old ticket
+        log.warning("could not take the conversation over: %s", logsafe.describe(exc))
 
 
 class RelaisInput(InputChannel):
@@ -80,6 +92,8 @@ class RelaisInput(InputChannel):
                 text = clean_text(body.get("message"))
             except InvalidInput as err:
                 return error(err.status, err.code, err.message)
+            if body.get("takeover") is True:
+                take_over(request, sender)
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import math
 import os
 import signal
 import sys
@@ -53,6 +54,8 @@ READY_TIMEOUT = {"actions": 60.0, "rasa": 180.0, "web": 30.0}
 # Rasa's Sanic server reads these: a request body of at most 64 KiB (a chat
 # turn is under 16 KiB), received within 10 s. The action server sets its own.
 RASA_SANIC_LIMITS = {"SANIC_REQUEST_MAX_SIZE": "65536", "SANIC_REQUEST_TIMEOUT": "10"}
+# Rasa's conversation lock (TICKET_LOCK_LIFETIME) outlives a turn the web server still waits for by 2 s, not
+# Rasa's default minute: a lock left by a replica that died expires soon (bot/channel.py drops it at once).
 
 
 def restart_delay(base: float, deaths: int) -> float:
@@ -147,7 +150,8 @@ def children(cfg: Settings) -> list:
                            "--interface", cfg.rasa_host, "--port", str(port),
                            "--endpoints", endpoints, "--credentials", "bot/credentials.yml"],
                           f"{url}/status?token={cfg.rasa_token}",
-                          {**env, **RASA_SANIC_LIMITS, "RELAIS_ACTION_URL": action_url}, "rasa"))
+                          {**env, **RASA_SANIC_LIMITS, "RELAIS_ACTION_URL": action_url,
+                           "TICKET_LOCK_LIFETIME": str(math.ceil(cfg.rasa_timeout) + 2)}, "rasa"))
     web = Child("web", [sys.executable, "-m", "bot.web"], f"{cfg.web_url}/health",
                 {k: v for k, v in env.items() if k != "RELAIS_ACTIONS_TOKEN"}, "web")
     return [*actions, *rasa, web]

@@ -45,7 +45,8 @@ TIERS = {
              "test_opening", "test_speaker", "test_structure", "test_tracker_store", "test_exact_example",
              "test_sentence_features"],
     "integration": ["test_directory_api", "test_http_edge", "test_ratelimit", "test_webserver_degraded"],
-    "e2e": ["test_e2e_conversations", "test_fuzz", "test_launcher", "test_privacy_security", "test_red_team"],
+    "e2e": ["test_e2e_conversations", "test_fuzz", "test_launcher", "test_privacy_security", "test_red_team",
+            "test_scale_out"],
     "browser": ["test_browser"],
 }
 
@@ -125,10 +126,10 @@ class RedisServer:
             self.process.kill()
             self.process.wait(10)
 
-    def client(self):
+    def client(self, decode: bool = True):
         import redis
 
-        return redis.StrictRedis(host="127.0.0.1", port=self.port, password=self.password, decode_responses=True,
+        return redis.StrictRedis(host="127.0.0.1", port=self.port, password=self.password, decode_responses=decode,
                                  socket_timeout=2)
 
     def ping(self) -> bool:

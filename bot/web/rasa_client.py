@@ -6,8 +6,9 @@ rendezvous hashing on its session id: the same replica every turn, so Rasa's
 conversation lock is taken by one process at a time, and when the replicas
 change only the conversations of the one that left move. When that replica
 cannot be reached (down or restarting) the turn goes to the next one in the
-conversation's order, which reads the conversation from Redis; a replica that
-could not be reached is tried last for DOWN_FOR seconds. A turn that timed
+conversation's order, which reads the conversation from Redis and takes it
+over (drops a lock its own replica may have left, bot/channel.py); a replica
+that could not be reached is tried last for DOWN_FOR seconds. A turn that timed
 out is not sent again (Rasa may still be answering it): it gets the
 degraded answer.
 """
@@ -59,11 +60,12 @@ async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
     cfg = app[SETTINGS]
     metadata = {k: v for k, v in (("language", chat["lang"]), ("location", chat["location"])) if v}
     payload = {"sender": chat["session"], "message": chat["message"], "metadata": metadata}
+    own = replica_order(cfg.rasa_replica_urls(), chat["session"])[0]
     for url in _order(app, chat["session"]):
         try:
             async with app[HTTP].post(
-                f"{url}{RASA_CHANNEL}", json=payload, timeout=ClientTimeout(total=cfg.rasa_timeout),
-                headers={"Authorization": f"Bearer {cfg.rasa_token}"},
+                f"{url}{RASA_CHANNEL}", json={**payload, "takeover": url != own},
+                timeout=ClientTimeout(total=cfg.rasa_timeout), headers={"Authorization": f"Bearer {cfg.rasa_token}"},
             ) as resp:
                 if resp.status != 200:
                     log.warning("rasa answered HTTP %s", resp.status)

@@ -1,0 +1,209 @@
+"""Relais scaled out on a real Redis (issue 14): replicas share conversations, survive kills and Redis restarts.
+
+One stack runs with RELAIS_REDIS_URL on a real redis-server (Debian's,
+started on a free port with a password and nothing on disk) and two Rasa
+replicas, with a 6 s conversation lifetime so that expiry can be seen. The
+tests kill the replica that serves a conversation, kill replicas every 10 s
+under a steady flow of messages, restart Redis, and look into Redis for what
+it keeps. The launcher's refusals (a Redis that persists, no password, no
+Redis for several replicas) need no model and run first.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bot.web.rasa_client import replica_order
+from tests.conftest import (
+    ROOT,
+    free_port,
+    free_ports,
+    get_json,
+    post_json,
+    rasa_replicas,
+    redis_server,
+    start_stack,
+    stop_stack,
+    texts,
+)
+
+TTL = 6  # seconds: RELAIS_CONVERSATION_TTL of this module's stack
+MARKER = "zebracornichon"  # a word no answer contains: where it shows up, a message was kept
+
+
+def launcher_refusal(env: dict) -> tuple[int, str]:
+    """Exit code and output of `python -m bot` with `env` (it must refuse before building anything)."""
+    done = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env={**os.environ, **env}, text=True,
+                          capture_output=True, timeout=60)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_the_launcher_refuses_a_redis_that_writes_to_disk_and_says_how_to_fix_it():
+    with redis_server(persist=True) as redis:
+        code, output = launcher_refusal({"RELAIS_REDIS_URL": redis.url})
+        assert code != 0 and "writes snapshots to disk" in output and "RELAIS_REDIS_PERSISTENCE_OK" in output
+        assert redis.password not in output
+
+
+def test_the_launcher_refuses_redis_without_password_and_replicas_without_redis():
+    code, output = launcher_refusal({"RELAIS_REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert code != 0 and "RELAIS_REDIS_URL" in output and "no password" in output
+    code, output = launcher_refusal({"RELAIS_RASA_REPLICAS": "2"})
+    assert code != 0 and "needs RELAIS_REDIS_URL" in output
+
+
+def test_two_web_servers_share_one_rate_limit_through_redis():
+    with redis_server() as redis:
+        env = {**os.environ, "RELAIS_REDIS_URL": redis.url, "RELAIS_RATE_CHAT": "6/3", "RELAIS_RASA_TOKEN": "t",
+               "RELAIS_RASA_PORT": str(free_port()), "RELAIS_GEOCODER_URL": "off"}
+        ports = [free_port(), free_port()]
+        servers = [subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env={**env, "RELAIS_WEB_PORT": str(p)},
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+        try:
+            for port in ports:
+                deadline = time.monotonic() + 30
+                while get_json_quiet(f"http://127.0.0.1:{port}/static/chat.css") is None:
+                    assert time.monotonic() < deadline, "a web server did not start"
+                    time.sleep(0.2)
+            body = {"session": "limit-test-1", "message": "bonjour"}
+            statuses = [post_json(f"http://127.0.0.1:{ports[i % 2]}/api/chat", body)[0] for i in range(4)]
+            assert statuses[:3] == [200, 200, 200] and statuses[3] == 429  # the burst of 3, across both servers
+            keys = redis.client().keys("*")
+            assert keys and all(k.startswith("relais:rate:chat:") and "127.0.0.1" not in k for k in keys)
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(10)
+
+
+def get_json_quiet(url: str):
+    try:
+        import urllib.request
+
+        with urllib.request.urlopen(url, timeout=1) as resp:
+            return resp.status
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def scaled():
+    """(stack, redis server, the replicas' base port): two Rasa replicas sharing a real Redis."""
+    with redis_server() as redis:
+        base = free_ports(2)
+        stack = start_stack({"RELAIS_REDIS_URL": redis.url, "RELAIS_RASA_REPLICAS": "2",
+                             "RELAIS_RASA_PORT": str(base), "RELAIS_CONVERSATION_TTL": str(TTL)})
+        try:
+            yield stack, redis, base
+        finally:
+            stop_stack(stack)
+
+
+def replica_urls(base: int) -> tuple:
+    return (f"http://127.0.0.1:{base}", f"http://127.0.0.1:{base + 1}")
+
+
+def wait_until_up(stack, base: int, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    token = stack.env["RELAIS_RASA_TOKEN"]
+    while not all(get_json_quiet(f"{url}/status?token={token}") == 200 for url in replica_urls(base)):
+        assert time.monotonic() < deadline, "a killed replica did not come back"
+        time.sleep(0.5)
+
+
+def test_the_next_message_after_its_replica_is_killed_keeps_the_conversation(scaled):
+    stack, redis, base = scaled
+    session = f"kill-{uuid.uuid4().hex[:12]}"
+    assert stack.chat(session, "hallo, ik word thuis geslagen door mijn man")["lang"] == "nl"
+    serving = int(replica_order(replica_urls(base), session)[0].rsplit(":", 1)[1])
+    os.kill(rasa_replicas(stack)[serving], signal.SIGKILL)
+    started = time.monotonic()
+    reply = stack.chat(session, "1030")  # no language given: it must come from the conversation, now in Redis
+    assert time.monotonic() - started < 4 and not reply.get("degraded")
+    assert reply["lang"] == "nl" and "Dicht bij 1030" in texts(reply)
+    other = replica_urls(base)[1] if serving == base else replica_urls(base)[0]
+    status, tracker = get_json(f"{other}/conversations/{session}/tracker?token={stack.env['RELAIS_RASA_TOKEN']}")
+    assert status == 200 and tracker["slots"]["language"] == "nl"
+    assert [e["event"] for e in tracker["events"]].count("user") == 2  # both turns, on the replica that took over
+    wait_until_up(stack, base)
+
+
+def test_kills_every_10_s_under_a_steady_flow_lose_no_message(scaled):
+    stack, redis, base = scaled
+    wait_until_up(stack, base)
+    replies, stop = [], threading.Event()
+
+    def converse(n: int) -> None:
+        session = f"flow-{n}-{uuid.uuid4().hex[:8]}"
+        lines = ["bonjour", "j'ai besoin de parler à quelqu'un", "pharmacie 1050", "merci"]
+        i = 0
+        while not stop.is_set():
+            status, reply = post_json(f"{stack.web}/api/chat", {"session": session, "message": lines[i % 4]})
+            replies.append((status, isinstance(reply, dict) and reply.get("degraded", False)))
+            i += 1
+            time.sleep(0.2)
+
+    talkers = [threading.Thread(target=converse, args=(n,), daemon=True) for n in range(4)]
+    for talker in talkers:
+        talker.start()
+    token, kills = stack.env["RELAIS_RASA_TOKEN"], 0
+    started = time.monotonic()
+    for tick in range(1, 6):
+        time.sleep(max(0.0, started + 10 * tick - time.monotonic()))
+        up = {port: pid for port, pid in rasa_replicas(stack).items()
+              if get_json_quiet(f"http://127.0.0.1:{port}/status?token={token}") == 200}
+        if len(up) == 2:  # kill one only while the other answers: one replica down at a time
+            os.kill(up[base + tick % 2], signal.SIGKILL)
+            kills += 1
+    time.sleep(max(0.0, started + 60 - time.monotonic()))
+    stop.set()
+    for talker in talkers:
+        talker.join(30)
+    assert kills >= 2
+    assert len(replies) > 200
+    assert [r for r in replies if r != (200, False)] == []  # every message answered, none degraded
+    wait_until_up(stack, base)
+
+
+def test_redis_keeps_only_expiring_conversations_and_nothing_on_disk(scaled):
+    stack, redis, base = scaled
+    session = f"ttl-{uuid.uuid4().hex[:12]}"
+    stack.chat(session, f"bonjour je m'appelle {MARKER}")
+    client = redis.client()
+    key = f"relais:tracker:{session}"
+    assert 0 < client.ttl(key) <= TTL
+    assert client.config_get("save")["save"] == "" and client.config_get("appendonly")["appendonly"] == "no"
+    time.sleep(TTL + 1.5)
+    assert not client.exists(key)
+    raw = redis.client(decode=False)
+    assert not [k for k in raw.keys(b"*") if MARKER.encode() in (raw.dump(k) or b"")]
+    assert [p.name for p in Path(redis.folder).iterdir() if p.name != "redis.conf"] == []
+
+
+def test_a_redis_restart_loses_at_most_the_state_and_every_message_is_answered(scaled):
+    stack, redis, base = scaled
+    session = f"redis-{uuid.uuid4().hex[:12]}"
+    stack.chat(session, "bonjour")
+    processes = rasa_replicas(stack)
+    redis.stop()
+    reply = stack.chat(session, "je suis en danger")
+    assert "112" in texts(reply)  # answered, at worst degraded to the emergency numbers
+    redis.start()
+    deadline = time.monotonic() + 20
+    while True:  # the stack recovers by itself, without a restart
+        reply = stack.chat(session, "je suis en danger")
+        if not reply.get("degraded"):
+            break
+        assert time.monotonic() < deadline, "the stack did not recover from the Redis restart"
+        time.sleep(1)
+    assert "112" in texts(reply)
+    assert rasa_replicas(stack) == processes  # the same Rasa processes: nothing was restarted
