@@ -32,6 +32,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot import settings, shared_state
 
 
+# The Rasa server's conversations, kept here rather than in its store object so that a model loaded while it
+# runs (`PUT /model`, `python -m bot reload-model`), which makes a new store, carries them on (bot/endpoints.yml).
+_PROCESS_STORE: "OrderedDict[Text, Text]" = OrderedDict()
+_PROCESS_TOUCHED: Dict[Text, float] = {}
+
+
 class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
     """In-memory conversations, dropped after a period without messages."""
 
@@ -41,6 +47,7 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
         event_broker: Optional[EventBroker] = None,
         ttl: Optional[float] = None,
         max_conversations: Optional[int] = None,
+        outlive_reloads: bool = False,
         **kwargs: Dict[Text, Any],
     ) -> None:
         kwargs.pop("host", None)
@@ -50,8 +57,8 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
         self.max_conversations = int(max_conversations if max_conversations is not None else cfg.max_conversations)
         self.max_events = cfg.max_events
         self.max_event_history = self.max_events
-        self.store: "OrderedDict[Text, Text]" = OrderedDict()
-        self._touched: Dict[Text, float] = {}
+        self.store: "OrderedDict[Text, Text]" = _PROCESS_STORE if outlive_reloads else OrderedDict()
+        self._touched: Dict[Text, float] = _PROCESS_TOUCHED if outlive_reloads else {}
 
     def expire(self, now: Optional[float] = None) -> int:
         """Drop idle conversations and any beyond the cap; returns how many."""

@@ -36,7 +36,7 @@ from tests.conftest import (
     texts,
 )
 
-TTL = 6  # seconds: RELAIS_CONVERSATION_TTL of this module's stack
+TTL = 8  # seconds: RELAIS_CONVERSATION_TTL of this module's stack
 MARKER = "zebracornichon"  # a word no answer contains: where it shows up, a message was kept
 
 
@@ -207,3 +207,52 @@ def test_a_redis_restart_loses_at_most_the_state_and_every_message_is_answered(s
         time.sleep(1)
     assert "112" in texts(reply)
     assert rasa_replicas(stack) == processes  # the same Rasa processes: nothing was restarted
+
+
+def test_a_model_reload_under_load_fails_no_reply_and_keeps_the_conversations(scaled):
+    stack, redis, base = scaled
+    wait_until_up(stack, base)
+    replies, dutch, stop = [], [], threading.Event()
+
+    def converse(n: int) -> None:  # 50 people, each sending a message every 3 s or so
+        own = f"load-{n}-{uuid.uuid4().hex[:8]}"
+        lines = ["bonjour", "j'ai peur de rentrer chez moi", "pharmacie 1000", "merci"]
+        if n == 0:  # Dutch once, then only postcodes: the language must come from the conversation
+            lines = ["hallo, mijn vriend controleert mijn telefoon", "1000", "1030", "1050"]
+        i = 0
+        time.sleep(n * 0.06)
+        while not stop.is_set():
+            line = lines[min(i, 3)] if n == 0 else lines[i % 4]
+            status, reply = post_json(f"{stack.web}/api/chat", {"session": own, "message": line})
+            replies.append((status, isinstance(reply, dict) and reply.get("degraded", False)))
+            if n == 0 and isinstance(reply, dict):
+                dutch.append(reply.get("lang"))
+            i += 1
+            time.sleep(3)
+
+    people = [threading.Thread(target=converse, args=(n,), daemon=True) for n in range(50)]
+    for person in people:
+        person.start()
+    time.sleep(5)
+    env = {**stack.env, "RELAIS_RASA_URLS": ",".join(replica_urls(base))}
+    done = subprocess.run([sys.executable, "-m", "bot", "reload-model"], cwd=ROOT, env=env, text=True,
+                          capture_output=True, timeout=300)
+    time.sleep(3)
+    stop.set()
+    for person in people:
+        person.join(30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("runs relais.tar.gz") == 2
+    assert len(replies) > 300
+    assert [r for r in replies if r != (200, False)] == []
+    assert len(dutch) > 10 and set(dutch) == {"nl"}  # the conversation went on in Dutch through both reloads
+
+
+def test_without_redis_a_reload_keeps_the_conversations_in_memory(stack):
+    session = f"reload-mem-{uuid.uuid4().hex[:8]}"
+    assert stack.chat(session, "hallo, ik word thuis geslagen")["lang"] == "nl"
+    done = subprocess.run([sys.executable, "-m", "bot", "reload-model"], cwd=ROOT, env=stack.env, text=True,
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0 and "emergency numbers while the model loads" in done.stdout, done.stdout
+    reply = stack.chat(session, "1000")
+    assert reply["lang"] == "nl" and "Dicht bij 1000" in texts(reply)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from aiohttp import ClientSession, web
 
@@ -12,7 +12,7 @@ from bot.ratelimit import RateLimiter, SharedRateLimiter
 from bot.settings import Settings
 from bot.web import chat, directory_routes, health, pages
 from bot.web.chat import MAX_BODY
-from bot.web.keys import HTTP, LIMITERS, REPLICAS_DOWN, SETTINGS
+from bot.web.keys import DRAINING, HTTP, LIMITERS, REDIS, REPLICAS_DOWN, SETTINGS
 from bot.web.middleware import errors_and_headers, rate_limit
 
 
@@ -21,17 +21,15 @@ async def _client(app: web.Application):
     fallback.language_of("")  # learn the detector now, not on a degraded answer
     yield
     await app[HTTP].close()
-    shared = {id(lim.redis): lim.redis for lim in app[LIMITERS].values() if isinstance(lim, SharedRateLimiter)}
-    for redis in shared.values():
-        await redis.close()
+    if app[REDIS] is not None:
+        await app[REDIS].close()
 
 
-def limiters(cfg: Settings) -> dict:
+def limiters(cfg: Settings, redis: Optional[Any]) -> dict:
     """The chat and directory rate limiters: in this process, or in Redis when RELAIS_REDIS_URL is set."""
     groups = {"chat": cfg.rate_chat, "directory": cfg.rate_directory}
-    if not cfg.redis_url:
+    if redis is None:
         return {group: RateLimiter(limit) for group, limit in groups.items()}
-    redis = shared_state.async_client(cfg.redis_url)
     secret = shared_state.connection(cfg.redis_url).password  # the same on every web server
     return {group: SharedRateLimiter(limit, group, redis, secret) for group, limit in groups.items()}
 
@@ -40,8 +38,10 @@ def create_app(cfg: Optional[Settings] = None) -> web.Application:
     """The web application for these settings (default: the environment's)."""
     app = web.Application(middlewares=[errors_and_headers, rate_limit], client_max_size=MAX_BODY)
     cfg = app[SETTINGS] = cfg or settings_mod.load()
-    app[LIMITERS] = limiters(cfg)
+    app[REDIS] = shared_state.async_client(cfg.redis_url) if cfg.redis_url else None
+    app[LIMITERS] = limiters(cfg, app[REDIS])
     app[REPLICAS_DOWN] = {}
+    app[DRAINING] = {"until": 0.0, "urls": frozenset()}
     app.cleanup_ctx.append(_client)
     pages.setup(app)
     chat.setup(app)

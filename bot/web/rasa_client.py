@@ -8,7 +8,8 @@ change only the conversations of the one that left move. When that replica
 cannot be reached (down or restarting) the turn goes to the next one in the
 conversation's order, which reads the conversation from Redis and takes it
 over (drops a lock its own replica may have left, bot/channel.py); a replica
-that could not be reached is tried last for DOWN_FOR seconds. A turn that timed
+that could not be reached is tried last for DOWN_FOR seconds, and so is one
+that a model reload is draining (bot/reload.py). A turn that timed
 out is not sent again (Rasa may still be answering it): it gets the
 degraded answer.
 """
@@ -23,7 +24,8 @@ from typing import Optional
 
 from aiohttp import ClientConnectionError, ClientError, ClientTimeout, web
 
-from bot.web.keys import HTTP, REPLICAS_DOWN, SETTINGS
+from bot.reload import DRAIN_CACHE, DRAINING_KEY
+from bot.web.keys import DRAINING, HTTP, REDIS, REPLICAS_DOWN, SETTINGS
 from directory import languages
 
 log = logging.getLogger("relais.web")
@@ -47,12 +49,27 @@ def replica_order(urls: tuple, session: str) -> list:
     return sorted(urls, key=weight, reverse=True)
 
 
-def _order(app: web.Application, session: str) -> list:
-    """This conversation's replicas, the ones that lately could not be reached last."""
-    down = app[REPLICAS_DOWN]
+async def draining(app: web.Application) -> frozenset:
+    """The replicas a model reload is draining, read from Redis at most DRAIN_CACHE seconds ago."""
+    cache, redis = app[DRAINING], app[REDIS]
+    now = time.monotonic()
+    if redis is None or now < cache["until"]:
+        return cache["urls"]
+    try:
+        cache["urls"] = frozenset(await redis.smembers(DRAINING_KEY))
+    except Exception as err:  # Redis down: the conversations' turns say so; routing goes on as it was
+        log.warning("could not read the draining replicas: %s", type(err).__name__)
+    cache["until"] = now + DRAIN_CACHE
+    return cache["urls"]
+
+
+async def _order(app: web.Application, session: str) -> list:
+    """This conversation's replicas; the ones that lately could not be reached, or are draining, last."""
+    down, drained = app[REPLICAS_DOWN], await draining(app)
     now = time.monotonic()
     order = replica_order(app[SETTINGS].rasa_replica_urls(), session)
-    return [u for u in order if down.get(u, 0) <= now] + [u for u in order if down.get(u, 0) > now]
+    usable = [u for u in order if down.get(u, 0) <= now and u not in drained]
+    return usable + [u for u in order if u not in usable]
 
 
 async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
@@ -61,7 +78,7 @@ async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
     metadata = {k: v for k, v in (("language", chat["lang"]), ("location", chat["location"])) if v}
     payload = {"sender": chat["session"], "message": chat["message"], "metadata": metadata}
     own = replica_order(cfg.rasa_replica_urls(), chat["session"])[0]
-    for url in _order(app, chat["session"]):
+    for url in await _order(app, chat["session"]):
         try:
             async with app[HTTP].post(
                 f"{url}{RASA_CHANNEL}", json={**payload, "takeover": url != own},
@@ -88,7 +105,8 @@ async def conversation_language(app: web.Application, session: str) -> Optional[
     """The conversation's language slot, asked of Rasa (only when an answer had no language mark)."""
     cfg = app[SETTINGS]
     try:
-        async with app[HTTP].get(f"{_order(app, session)[0]}/conversations/{session}/tracker",
+        replica = (await _order(app, session))[0]
+        async with app[HTTP].get(f"{replica}/conversations/{session}/tracker",
                                  params={"token": cfg.rasa_token, "include_events": "NONE"},
                                  timeout=ClientTimeout(total=2)) as resp:
             if resp.status != 200:
