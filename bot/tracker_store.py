@@ -31,7 +31,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import settings, shared_state
 
-
 # The Rasa server's conversations, kept here rather than in its store object so that a model loaded while it
 # runs (`PUT /model`, `python -m bot reload-model`), which makes a new store, carries them on (bot/endpoints.yml).
 _PROCESS_STORE: "OrderedDict[Text, Text]" = OrderedDict()
