@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-from bot.rasa_server import cache_action_response_validator
+from bot.rasa_server import cache_action_response_validator, cache_event_classes
 
 VALID = {"events": [{"event": "slot", "name": "place", "value": "1030"}],
          "responses": [{"text": "Pharmacies les plus proches :"}]}
@@ -47,3 +47,17 @@ def test_a_token_can_never_be_taken_for_a_command_line_option():
     parser = argparse.ArgumentParser()
     add_server_arguments(parser)
     assert parser.parse_args(["--auth-token=-starts-with-a-dash"]).auth_token == "-starts-with-a-dash"
+
+
+def test_events_read_back_the_same_with_their_classes_remembered():
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+
+    events = [UserUttered("bonjour", {"name": "greet", "confidence": 1.0}), ActionExecuted("utter_greet"),
+              SlotSet("language", "fr")]
+    before = [Event.from_parameters(e.as_dict()) for e in events]
+    cache_event_classes()
+    after = [Event.from_parameters(e.as_dict()) for e in events]
+    assert after == before == events
+    assert Event.resolve_by_type("user") is UserUttered and Event.resolve_by_type("nope", SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("nope")
