@@ -15,7 +15,10 @@ schema, raising the same error. And it finds an event's class by its name
 once: Rasa looked for it among all subclasses of `Event`, recursively, for
 every event of every conversation read from the tracker store, which was
 a fifth of the Rasa process's CPU under ten conversations without pause
-(py-spy, docs/benchmarks.md).
+(py-spy, docs/benchmarks.md). And it sends the action server only the
+conversation's last ACTION_EVENTS events: Relais' actions read the slots
+and the latest message, never the history, which Rasa sent whole (as JSON)
+with every action call, so the action server no longer sees it at all.
 
 Its logging is made private before Rasa starts (bot/logsafe.py), and Rasa's
 own structlog set-up is replaced by the private one. Sanic's error answers
@@ -52,6 +55,23 @@ def cache_action_response_validator() -> None:
         raise error
 
     RemoteAction._validate_action_result = validate_action_result
+
+
+ACTION_EVENTS = 10
+
+
+def send_actions_recent_events() -> None:
+    """Make Rasa's calls to the action server carry the tracker's last ACTION_EVENTS events, not all."""
+    from rasa.core.actions.action import RemoteAction
+
+    call_format = RemoteAction._action_call_format
+
+    def recent_call_format(self, tracker, domain):
+        call = call_format(self, tracker, domain)
+        call["tracker"]["events"] = (call["tracker"].get("events") or [])[-ACTION_EVENTS:]
+        return call
+
+    RemoteAction._action_call_format = recent_call_format
 
 
 def cache_event_classes() -> None:
@@ -108,6 +128,7 @@ def main() -> None:
     logsafe.install()
     cache_action_response_validator()
     cache_event_classes()
+    send_actions_recent_events()
     private_error_answers()
     import rasa.__main__
 

@@ -7,7 +7,12 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-from bot.rasa_server import cache_action_response_validator, cache_event_classes
+from bot.rasa_server import (
+    ACTION_EVENTS,
+    cache_action_response_validator,
+    cache_event_classes,
+    send_actions_recent_events,
+)
 
 VALID = {"events": [{"event": "slot", "name": "place", "value": "1030"}],
          "responses": [{"text": "Pharmacies les plus proches :"}]}
@@ -61,3 +66,20 @@ def test_events_read_back_the_same_with_their_classes_remembered():
     assert Event.resolve_by_type("user") is UserUttered and Event.resolve_by_type("nope", SlotSet) is SlotSet
     with pytest.raises(ValueError):
         Event.resolve_by_type("nope")
+
+
+def test_the_action_server_gets_the_slots_and_latest_message_but_not_the_history_nor_the_domain():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    domain = Domain.from_dict({"intents": ["greet"], "slots": {"language": {"type": "text", "mappings": []}},
+                               "actions": ["action_nearby"]})
+    turns = [(UserUttered(f"bericht {i}", {"name": "greet"}), ActionExecuted("action_listen")) for i in range(20)]
+    tracker = DialogueStateTracker.from_events("s-1", [SlotSet("language", "nl")] + [e for t in turns for e in t])
+    endpoint = EndpointConfig("http://127.0.0.1:1/webhook", enable_selective_domain=True)
+    send_actions_recent_events()
+    call = RemoteAction("action_nearby", endpoint)._action_call_format(tracker, domain)
+    assert len(call["tracker"]["events"]) == ACTION_EVENTS and "domain" not in call
+    assert call["tracker"]["slots"]["language"] == "nl" and call["tracker"]["latest_message"]["text"] == "bericht 19"
