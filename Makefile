@@ -95,6 +95,7 @@ bench: $(VENV)/.installed $(DB) $(MODEL)
 	$(PY) -m tests.bench_chat
 	$(PY) -m tests.bench_load
 	$(PY) -m tests.bench_languages
+	$(PY) -m tests.bench_scale
 
 # Refresh the full pin set after changing requirements/*.txt (needs the registry).
 audit:

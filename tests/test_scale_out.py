@@ -1,8 +1,8 @@
 """Relais scaled out on a real Redis (issue 14): replicas share conversations, survive kills and Redis restarts.
 
 One stack runs with RELAIS_REDIS_URL on a real redis-server (Debian's,
-started on a free port with a password and nothing on disk) and two Rasa
-replicas, with a 6 s conversation lifetime so that expiry can be seen. The
+started on a free port with a password and nothing on disk), two Rasa
+replicas and two action servers, with a 6 s conversation lifetime so that expiry can be seen. The
 tests kill the replica that serves a conversation, kill replicas every 10 s
 under a steady flow of messages, restart Redis, and look into Redis for what
 it keeps. The launcher's refusals (a Redis that persists, no password, no
@@ -97,11 +97,13 @@ def get_json_quiet(url: str):
 
 @pytest.fixture(scope="module")
 def scaled():
-    """(stack, redis server, the replicas' base port): two Rasa replicas sharing a real Redis."""
+    """(stack, redis server, the replicas' base port): two Rasa replicas sharing a real Redis, each with its own
+    action server."""
     with redis_server() as redis:
         base = free_ports(2)
-        stack = start_stack({"RELAIS_REDIS_URL": redis.url, "RELAIS_RASA_REPLICAS": "2",
-                             "RELAIS_RASA_PORT": str(base), "RELAIS_CONVERSATION_TTL": str(TTL)})
+        stack = start_stack({"RELAIS_REDIS_URL": redis.url, "RELAIS_RASA_REPLICAS": "2", "RELAIS_ACTIONS_REPLICAS": "2",
+                             "RELAIS_RASA_PORT": str(base), "RELAIS_ACTIONS_PORT": str(free_ports(2)),
+                             "RELAIS_CONVERSATION_TTL": str(TTL)})
         try:
             yield stack, redis, base
         finally:
