@@ -54,8 +54,12 @@ READY_TIMEOUT = {"actions": 60.0, "rasa": 180.0, "web": 30.0}
 # Rasa's Sanic server reads these: a request body of at most 64 KiB (a chat
 # turn is under 16 KiB), received within 10 s. The action server sets its own.
 RASA_SANIC_LIMITS = {"SANIC_REQUEST_MAX_SIZE": "65536", "SANIC_REQUEST_TIMEOUT": "10"}
-# Rasa's conversation lock (TICKET_LOCK_LIFETIME) outlives a turn the web server still waits for by 2 s, not
-# Rasa's default minute: a lock left by a replica that died expires soon (bot/channel.py drops it at once).
+
+
+def ticket_lock_lifetime(cfg: Settings) -> str:
+    """Rasa's conversation lock lifetime (TICKET_LOCK_LIFETIME): the web server's wait for a turn plus 2 s,
+    not Rasa's default minute, so that a lock a dead replica left behind soon expires."""
+    return str(math.ceil(cfg.rasa_timeout) + 2)
 
 
 def restart_delay(base: float, deaths: int) -> float:
@@ -151,7 +155,7 @@ def children(cfg: Settings) -> list:
                            "--endpoints", endpoints, "--credentials", "bot/credentials.yml"],
                           f"{url}/status?token={cfg.rasa_token}",
                           {**env, **RASA_SANIC_LIMITS, "RELAIS_ACTION_URL": action_url,
-                           "TICKET_LOCK_LIFETIME": str(math.ceil(cfg.rasa_timeout) + 2)}, "rasa"))
+                           "TICKET_LOCK_LIFETIME": ticket_lock_lifetime(cfg)}, "rasa"))
     web = Child("web", [sys.executable, "-m", "bot.web"], f"{cfg.web_url}/health",
                 {k: v for k, v in env.items() if k != "RELAIS_ACTIONS_TOKEN"}, "web")
     return [*actions, *rasa, web]
@@ -201,6 +205,7 @@ class Supervisor:
         self.children = children(cfg)
         self.stopping = asyncio.Event()
         self.failed = False
+        self.reloading: Optional[asyncio.Future] = None
 
     async def start_all(self, http: ClientSession) -> None:
         """Start the action servers, then the Rasa replicas, then the web server; each kind together."""
@@ -239,6 +244,8 @@ class Supervisor:
                 say(f"{child.name} is ready again")
             except RuntimeError as err:
                 say(str(err))
+            except Exception as err:  # never let a child's keeper end silently: report, and watch it again
+                say(f"{child.name}: restart failed ({type(err).__name__})")
 
     async def watch(self, http: ClientSession) -> int:
         """Restart children that die, each on its own (a replica restarting does not hold up another's
@@ -250,10 +257,21 @@ class Supervisor:
         await asyncio.gather(*keepers, return_exceptions=True)
         return 1 if self.failed else 0
 
+    def reload_model(self) -> None:
+        """SIGHUP: load RELAIS_MODEL into the Rasa replicas one at a time (bot/reload.py), once at a time."""
+        from bot.reload import reload_all
+
+        if self.reloading is not None and not self.reloading.done():
+            say("a model reload is already running")
+            return
+        say(f"reloading {self.cfg.model.name} into the Rasa replicas")
+        self.reloading = asyncio.ensure_future(reload_all(self.cfg, self.cfg.model))
+
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload_model)
         async with ClientSession() as http:
             try:
                 starting = asyncio.ensure_future(self.start_all(http))

@@ -16,7 +16,9 @@ With RELAIS_REDIS_URL set, `SharedRateLimiter` keeps the buckets in Redis
 (one small hash per client and group, updated by one Lua script, expiring
 once full again), so several web servers share one limit. Its keys name the
 client by a keyed hash of its address, never the address. When Redis does
-not answer, each web server limits on its own until it does.
+not answer, each web server limits on its own, and asks Redis again only
+after RETRY_REDIS seconds (a Redis that hangs costs one request its
+timeout, not every request).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 MAX_CLIENTS = 20000
+RETRY_REDIS = 5.0  # seconds of local limits after Redis failed
 log = logging.getLogger("relais.web")
 
 
@@ -108,7 +111,7 @@ class SharedRateLimiter:
         self.secret = secret.encode()
         self.local = RateLimiter(limit)
         self.script = redis.register_script(TOKEN_BUCKET)
-        self.failing = False
+        self.local_until = 0.0
 
     def key(self, client: str) -> str:
         """The bucket's key: the client by a keyed hash, never its address."""
@@ -119,13 +122,13 @@ class SharedRateLimiter:
         """0 if the request may go on, else the seconds to wait; limits locally while Redis is down."""
         if self.limit is None:
             return 0.0
+        if time.monotonic() < self.local_until:
+            return self.local.check(client)
         try:
-            wait = float(await self.script(keys=[self.key(client)],
+            return float(await self.script(keys=[self.key(client)],
                                            args=[self.limit.per_minute / 60.0, self.limit.burst]))
         except Exception as err:  # any Redis failure: this web server limits on its own meanwhile
-            if not self.failing:
-                log.warning("shared rate limit unavailable (%s): limiting locally", type(err).__name__)
-            self.failing = True
+            log.warning("shared rate limit unavailable (%s): limiting locally for %g s", type(err).__name__,
+                        RETRY_REDIS)
+            self.local_until = time.monotonic() + RETRY_REDIS
             return self.local.check(client)
-        self.failing = False
-        return wait

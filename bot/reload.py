@@ -1,4 +1,11 @@
-"""`python -m bot reload-model [MODEL]`: load a new model into every Rasa replica, one at a time, without downtime.
+"""Load a new model into every Rasa replica, one at a time, without downtime.
+
+Two ways in: `kill -HUP <launcher's pid>` (the launcher reloads RELAIS_MODEL,
+the file it restarts replicas with, and knows their addresses and token), or
+`python -m bot reload-model [MODEL]` from a shell that has the same settings
+as the stack (RELAIS_RASA_TOKEN set to its token, RELAIS_RASA_URLS or the
+replica count, RELAIS_REDIS_URL), e.g. for replicas on other machines. A
+replica the launcher restarts later loads the launcher's RELAIS_MODEL.
 
 For each replica in turn (RELAIS_RASA_URLS or the launcher's replicas):
 
@@ -80,23 +87,30 @@ async def reload_all(cfg: Settings, model: Path) -> int:
     if not model.is_file():
         say(f"no model at {model}")
         return 2
+    if not cfg.rasa_token:
+        say("RELAIS_RASA_TOKEN is not set: send SIGHUP to the launcher (kill -HUP PID), or set it to the stack's")
+        return 2
     redis = shared_state.client(cfg.redis_url) if cfg.redis_url else None
     urls = cfg.rasa_replica_urls()
+    skipped = 0
     async with ClientSession() as http:
         for n, url in enumerate(urls, 1):
             if await model_name(http, url, cfg.rasa_token) is None:
-                say(f"replica {n} of {len(urls)} ({url}) does not answer: not reloaded")
+                say(f"replica {n} of {len(urls)} ({url}) does not answer (or refuses the token): not reloaded")
+                skipped += 1
                 continue
             started = time.monotonic()
-            if redis is None:
-                say("no Redis: the chat gives the emergency numbers while the model loads")
+            others = [u for u in urls if u != url and await model_name(http, u, cfg.rasa_token) is not None]
+            if redis is None or not others:
+                say("no other replica to take the conversations: the chat gives the emergency numbers "
+                    "while the model loads")
             try:
                 await reload_replica(http, url, model, cfg, redis)
             except (ReloadError, OSError, asyncio.TimeoutError, ClientError) as err:
                 say(f"replica {n} of {len(urls)} ({url}): {err or type(err).__name__}; stopping here")
                 return 1
             say(f"replica {n} of {len(urls)} ({url}) runs {model.name} ({time.monotonic() - started:.0f} s)")
-    return 0
+    return 1 if skipped else 0
 
 
 def main(argv: list[str]) -> int:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 from urllib.parse import unquote, urlsplit
 
@@ -39,8 +39,8 @@ class Connection:
     port: int
     db: int
     username: Optional[str]
-    password: str
-    ssl: bool
+    password: str = field(repr=False)
+    ssl: bool = False
 
     def client_kwargs(self) -> dict:
         return {"host": self.host, "port": self.port, "db": self.db, "username": self.username,
@@ -51,7 +51,7 @@ def connection(url: str) -> Connection:
     """The parts of a redis:// or rediss:// address; a password is required.
 
     >>> connection("redis://:s3cret@127.0.0.1:6390/2")
-    Connection(host='127.0.0.1', port=6390, db=2, username=None, password='s3cret', ssl=False)
+    Connection(host='127.0.0.1', port=6390, db=2, username=None, ssl=False)
     >>> try:
     ...     connection("redis://127.0.0.1:6379")
     ... except RedisRefused as err:
@@ -148,7 +148,13 @@ def check_private(url: str, persistence_ok: bool = False) -> None:
 
 
 class RelaisRedisLockStore(RedisLockStore):
-    """Rasa's Redis lock store on RELAIS_REDIS_URL (bot/endpoints-redis.yml)."""
+    """Rasa's Redis lock store on RELAIS_REDIS_URL (bot/endpoints-redis.yml), its keys expiring.
+
+    Rasa's own keeps a conversation's lock key until the lock is cleaned up;
+    a replica killed in the middle of a turn never cleans it up, and the key
+    (which holds the time of that person's last turn) would stay. Here each
+    save gives the key twice the tickets' lifetime.
+    """
 
     def __init__(self, endpoint_config: Any = None) -> None:
         from bot import settings
@@ -157,3 +163,8 @@ class RelaisRedisLockStore(RedisLockStore):
         super().__init__(host=conn.host, port=conn.port, db=conn.db, username=conn.username,
                          password=conn.password, use_ssl=conn.ssl, key_prefix=KEY_PREFIX,
                          socket_timeout=SOCKET_TIMEOUT)
+
+    def save_lock(self, lock: Any) -> None:
+        from rasa.core.lock_store import LOCK_LIFETIME
+
+        self.red.set(self.key_prefix + lock.conversation_id, lock.dumps(), ex=max(1, 2 * int(LOCK_LIFETIME)))

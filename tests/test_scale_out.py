@@ -258,3 +258,20 @@ def test_without_redis_a_reload_keeps_the_conversations_in_memory(stack):
     assert done.returncode == 0 and "emergency numbers while the model loads" in done.stdout, done.stdout
     reply = stack.chat(session, "1000")
     assert reply["lang"] == "nl" and "Dicht bij 1000" in texts(reply)
+
+
+def test_sighup_makes_the_launcher_reload_every_replica_in_turn(scaled):
+    stack, redis, base = scaled
+    wait_until_up(stack, base)
+    mark = len(stack.output)
+    os.kill(stack.process.pid, signal.SIGHUP)
+    for n in (1, 2):
+        assert stack.wait_for(f"replica {n} of 2", timeout=120, after=mark), stack.log()[-3000:]
+    assert "".join(stack.output[mark:]).count("runs relais.tar.gz") == 2
+    assert not stack.chat(f"hup-{uuid.uuid4().hex[:8]}", "bonjour").get("degraded")
+
+
+def test_reload_model_from_a_shell_without_the_stack_token_says_what_to_do():
+    done = subprocess.run([sys.executable, "-m", "bot", "reload-model"], cwd=ROOT, text=True, capture_output=True,
+                          env={**os.environ, "RELAIS_RASA_TOKEN": ""}, timeout=60)
+    assert done.returncode == 2 and "kill -HUP" in done.stdout

@@ -162,8 +162,9 @@ def test_the_registry_is_consistent():
     assert languages.or_unknown("xx") == reg.unknown
 
 
-@pytest.mark.parametrize("module", ["directory.facts", "directory.languages", "directory.geocoder", "directory.build"])
-def test_the_examples_in_the_directory_docstrings_run(module):
+@pytest.mark.parametrize("module", ["directory.facts", "directory.languages", "directory.geocoder", "directory.build",
+                                    "directory.textnorm", "bot.shared_state", "bot.web.rasa_client"])
+def test_the_examples_in_the_docstrings_run(module):
     import doctest
     import importlib
 

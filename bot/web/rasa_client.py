@@ -6,10 +6,15 @@ rendezvous hashing on its session id: the same replica every turn, so Rasa's
 conversation lock is taken by one process at a time, and when the replicas
 change only the conversations of the one that left move. When that replica
 cannot be reached (down or restarting) the turn goes to the next one in the
-conversation's order, which reads the conversation from Redis and takes it
-over (drops a lock its own replica may have left, bot/channel.py); a replica
-that could not be reached is tried last for DOWN_FOR seconds, and so is one
-that a model reload is draining (bot/reload.py). A turn that timed
+conversation's order, which reads the conversation from Redis; when this
+very turn found the conversation's own replica dead (refused, reset, or no
+connection within CONNECT_TIMEOUT), the next one also takes the
+conversation over (drops the lock the dead replica may have left in the
+middle of a turn, bot/channel.py). A replica that could not be reached is
+tried last for DOWN_FOR seconds, and so is one that a model reload is
+draining (bot/reload.py), without taking anything over: it is alive and
+finishes its turns, and the conversation's lock in Redis keeps the two
+apart. A turn that timed
 out is not sent again (Rasa may still be answering it): it gets the
 degraded answer.
 """
@@ -22,8 +27,9 @@ import logging
 import time
 from typing import Optional
 
-from aiohttp import ClientConnectionError, ClientError, ClientTimeout, web
+from aiohttp import ClientConnectionError, ClientError, ClientTimeout, ServerTimeoutError, web
 
+from bot.ratelimit import RETRY_REDIS
 from bot.reload import DRAIN_CACHE, DRAINING_KEY
 from bot.web.keys import DRAINING, HTTP, REDIS, REPLICAS_DOWN, SETTINGS
 from directory import languages
@@ -31,6 +37,7 @@ from directory import languages
 log = logging.getLogger("relais.web")
 RASA_CHANNEL = "/webhooks/relais/webhook"  # bot/channel.py
 DOWN_FOR = 5.0  # seconds a replica that could not be reached is tried last
+CONNECT_TIMEOUT = 1.0  # seconds to connect to a replica before trying the next (on loopback it takes < 1 ms)
 
 
 def replica_order(urls: tuple, session: str) -> list:
@@ -55,11 +62,12 @@ async def draining(app: web.Application) -> frozenset:
     now = time.monotonic()
     if redis is None or now < cache["until"]:
         return cache["urls"]
+    cache["until"] = now + DRAIN_CACHE  # before asking: concurrent turns use the copy meanwhile
     try:
         cache["urls"] = frozenset(await redis.smembers(DRAINING_KEY))
-    except Exception as err:  # Redis down: the conversations' turns say so; routing goes on as it was
+    except Exception as err:  # Redis down or hanging: routing goes on as it was, Redis asked again later
         log.warning("could not read the draining replicas: %s", type(err).__name__)
-    cache["until"] = now + DRAIN_CACHE
+        cache["until"] = time.monotonic() + RETRY_REDIS
     return cache["urls"]
 
 
@@ -78,26 +86,32 @@ async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
     metadata = {k: v for k, v in (("language", chat["lang"]), ("location", chat["location"])) if v}
     payload = {"sender": chat["session"], "message": chat["message"], "metadata": metadata}
     own = replica_order(cfg.rasa_replica_urls(), chat["session"])[0]
+    takeover = False
     for url in await _order(app, chat["session"]):
         try:
             async with app[HTTP].post(
-                f"{url}{RASA_CHANNEL}", json={**payload, "takeover": url != own},
-                timeout=ClientTimeout(total=cfg.rasa_timeout), headers={"Authorization": f"Bearer {cfg.rasa_token}"},
+                f"{url}{RASA_CHANNEL}", json={**payload, "takeover": takeover},
+                timeout=ClientTimeout(total=cfg.rasa_timeout, sock_connect=CONNECT_TIMEOUT),
+                headers={"Authorization": f"Bearer {cfg.rasa_token}"},
             ) as resp:
                 if resp.status != 200:
                     log.warning("rasa answered HTTP %s", resp.status)
                     return None
                 messages = await resp.json()
                 return messages if isinstance(messages, list) else None
-        except asyncio.TimeoutError:  # before ClientConnectionError: aiohttp's read timeout is both
+        except ServerTimeoutError:  # no connection within CONNECT_TIMEOUT (a machine down): never reached it
+            log.warning("rasa replica did not accept the connection; trying the next")
+        except asyncio.TimeoutError:  # connected, no answer in time: Rasa may still be working on this turn
             log.warning("rasa did not answer in time")
             return None
         except (ClientConnectionError, ConnectionError) as err:  # refused, reset, or the replica died mid-turn
             log.warning("rasa replica unreachable: %s; trying the next", type(err).__name__)
-            app[REPLICAS_DOWN][url] = time.monotonic() + DOWN_FOR
         except (OSError, ValueError, ClientError) as err:
             log.warning("rasa did not answer: %s", type(err).__name__)
             return None
+        app[REPLICAS_DOWN][url] = time.monotonic() + DOWN_FOR
+        # Only the conversation's own replica, found dead by this very turn, may have left its lock behind.
+        takeover = takeover or url == own
     return None
 
 
