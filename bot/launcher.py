@@ -88,7 +88,7 @@ class Child:
     argv: list
     health_url: str
     env: dict
-    kind: str = ""
+    kind: str  # actions, rasa or web
     process: Optional[asyncio.subprocess.Process] = None
     deaths: list = field(default_factory=list)
 
@@ -138,24 +138,19 @@ def children(cfg: Settings) -> list:
     env = {**environment(), **child_env(), "PYTHONPATH": str(ROOT), "RELAIS_RASA_TOKEN": cfg.rasa_token,
            "RELAIS_DB": str(cfg.db)}
     endpoints = "bot/endpoints-redis.yml" if cfg.redis_url else "bot/endpoints.yml"
-    actions, rasa = [], []
-    for j in range(cfg.actions_replicas):
-        port = cfg.actions_port + j
-        url = f"http://{settings_mod.client_host(cfg.actions_host)}:{port}"
-        actions.append(Child(numbered("actions", j, cfg.actions_replicas),
-                             [sys.executable, "-m", "bot.action_server", "--port", str(port)],
-                             f"{url}/health", env, "actions"))
-    for i in range(cfg.rasa_replicas):
-        port = cfg.rasa_port + i
-        url = f"http://{settings_mod.client_host(cfg.rasa_host)}:{port}"
-        action_url = actions[i % len(actions)].health_url.removesuffix("/health") + "/webhook"
-        rasa.append(Child(numbered("rasa", i, cfg.rasa_replicas),
-                          [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(cfg.model), "--enable-api",
-                           "--interface", cfg.rasa_host, "--port", str(port),
-                           "--endpoints", endpoints, "--credentials", "bot/credentials.yml"],
-                          f"{url}/status?token={cfg.rasa_token}",
-                          {**env, **RASA_SANIC_LIMITS, "RELAIS_ACTION_URL": action_url,
-                           "TICKET_LOCK_LIFETIME": ticket_lock_lifetime(cfg)}, "rasa"))
+    action_urls = cfg.launched_actions_urls()
+    actions = [Child(numbered("actions", j, cfg.actions_replicas),
+                     [sys.executable, "-m", "bot.action_server", "--port", str(cfg.actions_port + j)],
+                     f"{url}/health", env, "actions")
+               for j, url in enumerate(action_urls)]
+    rasa = [Child(numbered("rasa", i, cfg.rasa_replicas),
+                  [sys.executable, "-m", "bot.rasa_server", "run", "--model", str(cfg.model), "--enable-api",
+                   "--interface", cfg.rasa_host, "--port", str(cfg.rasa_port + i),
+                   "--endpoints", endpoints, "--credentials", "bot/credentials.yml"],
+                  f"{url}/status?token={cfg.rasa_token}",
+                  {**env, **RASA_SANIC_LIMITS, "RELAIS_ACTION_URL": f"{action_urls[i % len(action_urls)]}/webhook",
+                   "TICKET_LOCK_LIFETIME": ticket_lock_lifetime(cfg)}, "rasa")
+            for i, url in enumerate(cfg.launched_rasa_urls())]
     web = Child("web", [sys.executable, "-m", "bot.web"], f"{cfg.web_url}/health",
                 {k: v for k, v in env.items() if k != "RELAIS_ACTIONS_TOKEN"}, "web")
     return [*actions, *rasa, web]

@@ -32,8 +32,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from bot.shared_state import RATE_KEY_PREFIX, RETRY_REDIS
+
 MAX_CLIENTS = 20000
-RETRY_REDIS = 5.0  # seconds of local limits after Redis failed
 log = logging.getLogger("relais.web")
 
 
@@ -116,7 +117,7 @@ class SharedRateLimiter:
     def key(self, client: str) -> str:
         """The bucket's key: the client by a keyed hash, never its address."""
         digest = hmac.new(self.secret, client.encode(), hashlib.blake2b).hexdigest()[:24]
-        return f"relais:rate:{self.group}:{digest}"
+        return f"{RATE_KEY_PREFIX}{self.group}:{digest}"
 
     async def admit(self, client: str) -> float:
         """0 if the request may go on, else the seconds to wait; limits locally while Redis is down."""

@@ -9,8 +9,8 @@ replica the launcher restarts later loads the launcher's RELAIS_MODEL.
 
 For each replica in turn (RELAIS_RASA_URLS or the launcher's replicas):
 
-1. it is marked as draining in Redis (`relais:draining`, a set the web
-   servers read at most DRAIN_CACHE seconds old, bot/web/rasa_client.py):
+1. it is marked as draining in Redis (shared_state.DRAINING_KEY, a set the
+   web servers read at most DRAIN_CACHE seconds old, bot/web/rasa_client.py):
    the web servers send its conversations to the next replica, which takes
    them over from Redis;
 2. after the web server's wait for a turn (RELAIS_RASA_TIMEOUT) has passed,
@@ -37,19 +37,15 @@ from aiohttp import ClientError, ClientSession, ClientTimeout
 
 from bot import settings as settings_mod
 from bot import shared_state
+from bot.launcher import say
 from bot.settings import Settings
+from bot.shared_state import DRAIN_CACHE, DRAINING_KEY
 
-DRAINING_KEY = "relais:draining"
-DRAIN_CACHE = 0.5  # seconds a web server trusts its copy of the draining set
 LOAD_TIMEOUT = 180.0
 
 
 class ReloadError(Exception):
     """A replica did not load the new model; the ones after it were left as they were."""
-
-
-def say(message: str) -> None:
-    print(f"[relais] {message}", flush=True)
 
 
 async def model_name(http: ClientSession, url: str, token: str) -> Optional[str]:
@@ -64,8 +60,8 @@ async def model_name(http: ClientSession, url: str, token: str) -> Optional[str]
 async def reload_replica(http: ClientSession, url: str, model: Path, cfg: Settings, redis) -> None:
     """Drain, load `model` into, and put back the replica at `url`."""
     if redis is not None:
-        redis.sadd(DRAINING_KEY, url)
-        redis.expire(DRAINING_KEY, int(LOAD_TIMEOUT))
+        await redis.sadd(DRAINING_KEY, url)
+        await redis.expire(DRAINING_KEY, int(LOAD_TIMEOUT))
         await asyncio.sleep(cfg.rasa_timeout + DRAIN_CACHE)  # the turns already sent to it are over
     try:
         async with http.put(f"{url}/model", params={"token": cfg.rasa_token}, json={"model_file": str(model)},
@@ -79,7 +75,7 @@ async def reload_replica(http: ClientSession, url: str, model: Path, cfg: Settin
             await asyncio.sleep(0.5)
     finally:
         if redis is not None:
-            redis.srem(DRAINING_KEY, url)
+            await redis.srem(DRAINING_KEY, url)
 
 
 async def reload_all(cfg: Settings, model: Path) -> int:
@@ -90,7 +86,16 @@ async def reload_all(cfg: Settings, model: Path) -> int:
     if not cfg.rasa_token:
         say("RELAIS_RASA_TOKEN is not set: send SIGHUP to the launcher (kill -HUP PID), or set it to the stack's")
         return 2
-    redis = shared_state.client(cfg.redis_url) if cfg.redis_url else None
+    redis = shared_state.async_client(cfg.redis_url) if cfg.redis_url else None  # not blocking the launcher
+    try:
+        return await reload_each(cfg, model, redis)
+    finally:
+        if redis is not None:
+            await redis.close()
+
+
+async def reload_each(cfg: Settings, model: Path, redis) -> int:
+    """`reload_all`'s loop over the replicas, with Redis (or None) open."""
     urls = cfg.rasa_replica_urls()
     skipped = 0
     async with ClientSession() as http:

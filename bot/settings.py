@@ -212,21 +212,27 @@ class Settings:
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{client_host(self.rasa_host)}:{self.rasa_port}"
+        return self.launched_rasa_urls()[0]
 
     @property
     def actions_url(self) -> str:
-        return f"http://{client_host(self.actions_host)}:{self.actions_port}"
+        return self.launched_actions_urls()[0]
+
+    def launched_rasa_urls(self) -> tuple:
+        """The addresses of the Rasa replicas the launcher starts: RELAIS_RASA_PORT and the next ports."""
+        return _local_urls(self.rasa_host, self.rasa_port, self.rasa_replicas)
+
+    def launched_actions_urls(self) -> tuple:
+        """The addresses of the action servers the launcher starts: RELAIS_ACTIONS_PORT and the next ports."""
+        return _local_urls(self.actions_host, self.actions_port, self.actions_replicas)
 
     def rasa_replica_urls(self) -> tuple:
         """Every Rasa server the web server may send a conversation to: RELAIS_RASA_URLS, or the launcher's."""
-        if self.rasa_urls:
-            return self.rasa_urls
-        return tuple(f"http://{client_host(self.rasa_host)}:{self.rasa_port + i}" for i in range(self.rasa_replicas))
+        return self.rasa_urls or self.launched_rasa_urls()
 
     @property
     def web_url(self) -> str:
-        return f"http://{client_host(self.web_host)}:{self.web_port}"
+        return _local_urls(self.web_host, self.web_port, 1)[0]
 
     def geocoder(self) -> "Geocoder":
         """The geocoder these settings describe (one per process is enough: it holds the rate limit)."""
@@ -236,9 +242,14 @@ class Settings:
                         cache_path=self.geocode_cache, memory_ttl=self.conversation_ttl)
 
 
-def client_host(bind: str) -> str:
+def _client_host(bind: str) -> str:
     """Where to reach a server bound to `bind` from this machine."""
     return "127.0.0.1" if bind in ("0.0.0.0", "", "::") else bind
+
+
+def _local_urls(bind: str, port: int, count: int) -> tuple:
+    """The addresses of `count` servers bound to `bind` on `port` and the next ports, from this machine."""
+    return tuple(f"http://{_client_host(bind)}:{port + i}" for i in range(count))
 
 
 def load(environ: Optional[Mapping[str, str]] = None) -> Settings:

@@ -4,9 +4,13 @@ With one process of each kind (the default, `make run`), conversations, locks
 and rate limits live in each process's memory and nothing else is needed.
 When RELAIS_REDIS_URL is set, every Rasa replica keeps conversations in Redis
 (bot/tracker_store.py `ExpiringRedisTrackerStore`, each key expiring with the
-conversation), takes Rasa's conversation locks there (`RelaisRedisLockStore`),
-and every web server shares its rate limits there (bot/ratelimit.py), so any
-replica can answer any conversation and several web servers share one limit.
+conversation), takes Rasa's conversation locks there (bot/tracker_store.py
+`RelaisRedisLockStore`), and every web server shares its rate limits there
+(bot/ratelimit.py) and reads which replicas a model reload is draining
+(bot/reload.py), so any replica can answer any conversation and several web
+servers share one limit. This module holds what they share (the address,
+the key names, the check) and imports nothing of Rasa, so that the web
+server and the settings do not load it.
 
 Redis must not become a record of who said what: `check_private` refuses a
 Redis that writes to disk (RDB snapshots or an append-only file) unless
@@ -22,11 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 from urllib.parse import unquote, urlsplit
 
-from rasa.core.lock_store import RedisLockStore
-
 SOCKET_TIMEOUT = 2.0  # seconds: a Redis that does not answer makes a turn degraded, not stuck
 CONNECT_TIMEOUT = 1.0
-KEY_PREFIX = "relais"  # Rasa adds ":tracker:" and ":lock:"; rate limits use "relais:rate:"
+KEY_PREFIX = "relais"  # Rasa adds ":tracker:" and ":lock:"
+RATE_KEY_PREFIX = f"{KEY_PREFIX}:rate:"  # + route group + ":" + keyed hash of the client (bot/ratelimit.py)
+DRAINING_KEY = f"{KEY_PREFIX}:draining"  # the set of Rasa replicas a model reload is draining (bot/reload.py)
+DRAIN_CACHE = 0.5  # seconds a web server trusts its copy of the draining set
+RETRY_REDIS = 5.0  # seconds a web server does without Redis after it failed (local limits, last drain set)
 
 
 class RedisRefused(Exception):
@@ -145,26 +151,3 @@ def check_private(url: str, persistence_ok: bool = False) -> None:
     if problem and not persistence_ok:
         raise RedisRefused(f"Redis at {conn.host}:{conn.port} keeps data: {problem}; turn it off "
                            "(save \"\", appendonly no) or set RELAIS_REDIS_PERSISTENCE_OK=yes")
-
-
-class RelaisRedisLockStore(RedisLockStore):
-    """Rasa's Redis lock store on RELAIS_REDIS_URL (bot/endpoints-redis.yml), its keys expiring.
-
-    Rasa's own keeps a conversation's lock key until the lock is cleaned up;
-    a replica killed in the middle of a turn never cleans it up, and the key
-    (which holds the time of that person's last turn) would stay. Here each
-    save gives the key twice the tickets' lifetime.
-    """
-
-    def __init__(self, endpoint_config: Any = None) -> None:
-        from bot import settings
-
-        conn = connection(settings.load().redis_url)
-        super().__init__(host=conn.host, port=conn.port, db=conn.db, username=conn.username,
-                         password=conn.password, use_ssl=conn.ssl, key_prefix=KEY_PREFIX,
-                         socket_timeout=SOCKET_TIMEOUT)
-
-    def save_lock(self, lock: Any) -> None:
-        from rasa.core.lock_store import LOCK_LIFETIME
-
-        self.red.set(self.key_prefix + lock.conversation_id, lock.dumps(), ex=max(1, 2 * int(LOCK_LIFETIME)))

@@ -15,7 +15,9 @@ in `bot/endpoints.yml`.
 is set (bot/endpoints-redis.yml, bot/shared_state.py): each conversation is
 one key that Redis itself deletes RELAIS_CONVERSATION_TTL seconds after its
 last message, with the same last RELAIS_MAX_EVENTS events, so any Rasa
-replica can carry on a conversation another one started.
+replica can carry on a conversation another one started. Rasa's
+conversation locks go to the same Redis (`RelaisRedisLockStore`), their keys
+expiring too.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from collections import OrderedDict
 from typing import Any, Dict, Iterable, Optional, Text
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
+from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
+from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -37,7 +40,17 @@ _PROCESS_STORE: "OrderedDict[Text, Text]" = OrderedDict()
 _PROCESS_TOUCHED: Dict[Text, float] = {}
 
 
-class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
+class LastEvents(TrackerStore):
+    """Both stores: a conversation keeps its last `max_events` events (RELAIS_MAX_EVENTS)."""
+
+    max_events: int
+
+    async def get_or_create_tracker(self, sender_id: Text, max_event_history: Optional[int] = None,
+                                    append_action_listen: bool = True) -> DialogueStateTracker:
+        return await super().get_or_create_tracker(sender_id, self.max_events, append_action_listen)
+
+
+class ExpiringInMemoryTrackerStore(LastEvents, InMemoryTrackerStore):
     """In-memory conversations, dropped after a period without messages."""
 
     def __init__(
@@ -72,10 +85,6 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
                 break  # ordered oldest first: the rest are newer
         return dropped
 
-    async def get_or_create_tracker(self, sender_id: Text, max_event_history: Optional[int] = None,
-                                    append_action_listen: bool = True) -> DialogueStateTracker:
-        return await super().get_or_create_tracker(sender_id, self.max_events, append_action_listen)
-
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)
         self.store.move_to_end(tracker.sender_id)
@@ -95,7 +104,7 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
         return list(self.store.keys())
 
 
-class ExpiringRedisTrackerStore(RedisTrackerStore):
+class ExpiringRedisTrackerStore(LastEvents, RedisTrackerStore):
     """Conversations in Redis (RELAIS_REDIS_URL), each key expiring after RELAIS_CONVERSATION_TTL idle seconds."""
 
     def __init__(self, domain: Domain, event_broker: Optional[EventBroker] = None, **kwargs: Dict[Text, Any]) -> None:
@@ -106,13 +115,28 @@ class ExpiringRedisTrackerStore(RedisTrackerStore):
         self.red = shared_state.client(cfg.redis_url)
         self.max_event_history = self.max_events
 
-    async def get_or_create_tracker(self, sender_id: Text, max_event_history: Optional[int] = None,
-                                    append_action_listen: bool = True) -> DialogueStateTracker:
-        return await super().get_or_create_tracker(sender_id, self.max_events, append_action_listen)
-
     async def save(self, tracker: DialogueStateTracker, timeout: Optional[float] = None) -> None:
         """Stores the conversation's last events as one key that expires (no merge with an older copy:
         a conversation is carried on by one replica at a time, and older sessions are not kept)."""
         await self.stream_events(tracker)
         self.red.set(self.key_prefix + tracker.sender_id, self.serialise_tracker(tracker),
                      ex=max(1, round(timeout or self.record_exp)))
+
+
+class RelaisRedisLockStore(RedisLockStore):
+    """Rasa's Redis lock store on RELAIS_REDIS_URL (bot/endpoints-redis.yml), its keys expiring.
+
+    Rasa's own keeps a conversation's lock key until the lock is cleaned up;
+    a replica killed in the middle of a turn never cleans it up, and the key
+    (which holds the time of that person's last turn) would stay. Here each
+    save gives the key twice the tickets' lifetime.
+    """
+
+    def __init__(self, endpoint_config: Any = None) -> None:
+        conn = shared_state.connection(settings.load().redis_url)
+        super().__init__(host=conn.host, port=conn.port, db=conn.db, username=conn.username,
+                         password=conn.password, use_ssl=conn.ssl, key_prefix=shared_state.KEY_PREFIX,
+                         socket_timeout=shared_state.SOCKET_TIMEOUT)
+
+    def save_lock(self, lock: Any) -> None:
+        self.red.set(self.key_prefix + lock.conversation_id, lock.dumps(), ex=max(1, 2 * int(LOCK_LIFETIME)))

@@ -25,7 +25,6 @@ import pytest
 from bot.web.rasa_client import replica_order
 from tests.conftest import (
     ROOT,
-    free_port,
     free_ports,
     get_json,
     post_json,
@@ -34,6 +33,7 @@ from tests.conftest import (
     start_stack,
     stop_stack,
     texts,
+    web_alone,
 )
 
 TTL = 8  # seconds: RELAIS_CONVERSATION_TTL of this module's stack
@@ -63,26 +63,13 @@ def test_the_launcher_refuses_redis_without_password_and_replicas_without_redis(
 
 def test_two_web_servers_share_one_rate_limit_through_redis():
     with redis_server() as redis:
-        env = {**os.environ, "RELAIS_REDIS_URL": redis.url, "RELAIS_RATE_CHAT": "6/3", "RELAIS_RASA_TOKEN": "t",
-               "RELAIS_RASA_PORT": str(free_port()), "RELAIS_GEOCODER_URL": "off"}
-        ports = [free_port(), free_port()]
-        servers = [subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env={**env, "RELAIS_WEB_PORT": str(p)},
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
-        try:
-            for port in ports:
-                deadline = time.monotonic() + 30
-                while get_json_quiet(f"http://127.0.0.1:{port}/static/chat.css") is None:
-                    assert time.monotonic() < deadline, "a web server did not start"
-                    time.sleep(0.2)
+        shared = {"RELAIS_REDIS_URL": redis.url, "RELAIS_RATE_CHAT": "6/3"}
+        with web_alone(**shared) as first, web_alone(**shared) as second:
             body = {"session": "limit-test-1", "message": "bonjour"}
-            statuses = [post_json(f"http://127.0.0.1:{ports[i % 2]}/api/chat", body)[0] for i in range(4)]
+            statuses = [post_json(f"{(first, second)[i % 2]}/api/chat", body)[0] for i in range(4)]
             assert statuses[:3] == [200, 200, 200] and statuses[3] == 429  # the burst of 3, across both servers
             keys = redis.client().keys("*")
             assert keys and all(k.startswith("relais:rate:chat:") and "127.0.0.1" not in k for k in keys)
-        finally:
-            for server in servers:
-                server.terminate()
-                server.wait(10)
 
 
 def get_json_quiet(url: str):

@@ -29,8 +29,7 @@ from typing import Optional
 
 from aiohttp import ClientConnectionError, ClientError, ClientTimeout, ServerTimeoutError, web
 
-from bot.ratelimit import RETRY_REDIS
-from bot.reload import DRAIN_CACHE, DRAINING_KEY
+from bot.shared_state import DRAIN_CACHE, DRAINING_KEY, RETRY_REDIS
 from bot.web.keys import DRAINING, HTTP, REDIS, REPLICAS_DOWN, SETTINGS
 from directory import languages
 
@@ -71,11 +70,10 @@ async def draining(app: web.Application) -> frozenset:
     return cache["urls"]
 
 
-async def _order(app: web.Application, session: str) -> list:
-    """This conversation's replicas; the ones that lately could not be reached, or are draining, last."""
+async def usable_first(app: web.Application, order: list) -> list:
+    """A conversation's replicas (`order`), the ones that lately could not be reached, or are draining, last."""
     down, drained = app[REPLICAS_DOWN], await draining(app)
     now = time.monotonic()
-    order = replica_order(app[SETTINGS].rasa_replica_urls(), session)
     usable = [u for u in order if down.get(u, 0) <= now and u not in drained]
     return usable + [u for u in order if u not in usable]
 
@@ -85,9 +83,9 @@ async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
     cfg = app[SETTINGS]
     metadata = {k: v for k, v in (("language", chat["lang"]), ("location", chat["location"])) if v}
     payload = {"sender": chat["session"], "message": chat["message"], "metadata": metadata}
-    own = replica_order(cfg.rasa_replica_urls(), chat["session"])[0]
+    order = replica_order(cfg.rasa_replica_urls(), chat["session"])
     takeover = False
-    for url in await _order(app, chat["session"]):
+    for url in await usable_first(app, order):
         try:
             async with app[HTTP].post(
                 f"{url}{RASA_CHANNEL}", json={**payload, "takeover": takeover},
@@ -111,7 +109,7 @@ async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
             return None
         app[REPLICAS_DOWN][url] = time.monotonic() + DOWN_FOR
         # Only the conversation's own replica, found dead by this very turn, may have left its lock behind.
-        takeover = takeover or url == own
+        takeover = takeover or url == order[0]
     return None
 
 
@@ -119,7 +117,7 @@ async def conversation_language(app: web.Application, session: str) -> Optional[
     """The conversation's language slot, asked of Rasa (only when an answer had no language mark)."""
     cfg = app[SETTINGS]
     try:
-        replica = (await _order(app, session))[0]
+        replica = (await usable_first(app, replica_order(cfg.rasa_replica_urls(), session)))[0]
         async with app[HTTP].get(f"{replica}/conversations/{session}/tracker",
                                  params={"token": cfg.rasa_token, "include_events": "NONE"},
                                  timeout=ClientTimeout(total=2)) as resp:
