@@ -87,6 +87,10 @@ def test_the_detector_takes_an_unseen_danger_phrasing_for_danger_and_leaves_the_
     component.process([unseen, ordinary])
     assert unseen.get(INTENT)["name"] == "danger" and unseen.get(INTENT_RANKING_KEY) == [unseen.get(INTENT)]
     assert ordinary.get(INTENT)["name"] == "violence_forms"
+    # the detector's own arithmetic gives the probability sklearn gives, for seen, unseen and odd texts
+    texts = danger + other + ["he drags me by my hair down the stairs", "", "zzz qqq", "!!!", "ا", "3afak"]
+    expected = detector["model"].predict_proba(texts)[:, 1]
+    assert max(abs(component.score(t) - p) for t, p in zip(texts, expected, strict=True)) < 1e-12
 
 
 def test_no_language_s_patterns_fire_on_another_language_s_ordinary_examples():

@@ -61,6 +61,38 @@ def test_the_launcher_refuses_redis_without_password_and_replicas_without_redis(
     assert code != 0 and "needs RELAIS_REDIS_URL" in output
 
 
+def test_a_replica_hands_back_its_own_saved_conversation_and_reads_another_s_from_redis(monkeypatch):
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+
+    from bot.tracker_store import ExpiringRedisTrackerStore
+
+    with redis_server() as redis:
+        monkeypatch.setenv("RELAIS_REDIS_URL", redis.url)
+        monkeypatch.setenv("RELAIS_CONVERSATION_TTL", "2")
+        domain = Domain.from_dict({"slots": {"language": {"type": "text", "mappings": [{"type": "custom"}]}}})
+        one, two = ExpiringRedisTrackerStore(domain), ExpiringRedisTrackerStore(domain)
+
+        async def scenario():
+            mine = await one.get_or_create_tracker("s")
+            mine.update(SlotSet("language", "nl"))
+            mine.update(UserUttered("first"))
+            await one.save(mine)
+            assert await one.retrieve("s") is mine  # no JSON read back: Redis holds what this replica saved
+            theirs = await two.retrieve("s")
+            assert theirs is not mine and theirs.get_slot("language") == "nl"
+            theirs.update(UserUttered("second"))
+            await two.save(theirs)  # the other replica took the conversation on
+            back = await one.retrieve("s")
+            assert back is not mine and back.latest_message.text == "second" and back.get_slot("language") == "nl"
+            await asyncio.sleep(2.5)
+            assert await one.retrieve("s") is None and not one.recent  # expired in Redis and in this replica
+
+        asyncio.run(scenario())
+
+
 def test_two_web_servers_share_one_rate_limit_through_redis():
     with redis_server() as redis:
         shared = {"RELAIS_REDIS_URL": redis.url, "RELAIS_RATE_CHAT": "6/3"}
@@ -124,6 +156,20 @@ def test_the_next_message_after_its_replica_is_killed_keeps_the_conversation(sca
     assert status == 200 and tracker["slots"]["language"] == "nl"
     assert [e["event"] for e in tracker["events"]].count("user") == 2  # both turns, on the replica that took over
     wait_until_up(stack, base)
+
+
+def test_health_counts_every_replica_and_every_action_server(scaled):
+    stack, redis, base = scaled
+    status, health = get_json(f"{stack.web}/health")
+    assert status == 200 and health["parts"]["rasa"] == "ok" and health["parts"]["actions"] == "ok"
+    port, pid = sorted(rasa_replicas(stack, b"bot.action_server").items())[-1]
+    os.kill(pid, signal.SIGSTOP)  # frozen: it neither answers nor gets restarted
+    try:
+        status, health = get_json(f"{stack.web}/health")
+        assert status == 503 and health["parts"]["actions"] == "1 of 2 up" and health["parts"]["rasa"] == "ok"
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert get_json(f"{stack.web}/health")[0] == 200
 
 
 def test_kills_every_10_s_under_a_steady_flow_lose_no_message(scaled):

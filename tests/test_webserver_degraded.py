@@ -35,6 +35,12 @@ def test_health_says_which_part_is_down(web_url):
     assert health["parts"]["rasa"] == "down" and health["parts"]["web"] == "ok"
 
 
+def test_health_of_a_web_server_for_rasa_servers_elsewhere_probes_those_and_not_their_action_servers():
+    with web_alone(RELAIS_RASA_URLS="http://127.0.0.1:9,http://127.0.0.1:10") as url:
+        status, health = get_json(f"{url}/health")
+    assert status == 503 and health["parts"]["rasa"] == "0 of 2 up" and "actions" not in health["parts"]
+
+
 @pytest.mark.parametrize("message, lang", [('/greet{"language":"nl"}', "nl"), ('/greet{"language":"en"}', "en"),
                                            ("hij slaat me", "nl"), ("il me frappe", "fr")])
 def test_with_rasa_down_the_answer_speaks_the_language_of_the_message_or_the_page_greeting(web_url, message, lang):

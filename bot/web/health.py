@@ -29,16 +29,27 @@ def directory_state(app: web.Application) -> str:
         return "unavailable"
 
 
+def summary(states: list) -> str:
+    """One part's state from its servers' states: "ok", the one server's state, or "N of M up"."""
+    if len(states) == 1:
+        return states[0]
+    answering = sum(state == "ok" for state in states)
+    return "ok" if answering == len(states) else f"{answering} of {len(states)} up"
+
+
 async def health(request: web.Request) -> web.Response:
     cfg = request.app[SETTINGS]
     replicas = cfg.rasa_replica_urls()
-    *rasa, actions = await asyncio.gather(
+    # Rasa servers on other machines (RELAIS_RASA_URLS) each call their own action server, which only they see.
+    action_servers = () if cfg.rasa_urls else cfg.launched_actions_urls()
+    states = await asyncio.gather(
         *(probe(request.app, f"{url}/status", {"token": cfg.rasa_token}) for url in replicas),
-        probe(request.app, f"{cfg.actions_url}/health"),
+        *(probe(request.app, f"{url}/health") for url in action_servers),
     )
-    answering = sum(state == "ok" for state in rasa)
-    rasa_state = rasa[0] if len(rasa) == 1 else "ok" if answering == len(rasa) else f"{answering} of {len(rasa)} up"
-    parts = {"web": "ok", "rasa": rasa_state, "actions": actions, "directory": directory_state(request.app)}
+    parts = {"web": "ok", "rasa": summary(states[:len(replicas)])}
+    if action_servers:
+        parts["actions"] = summary(states[len(replicas):])
+    parts["directory"] = directory_state(request.app)
     healthy = all(v == "ok" for v in parts.values())
     return web.json_response({"status": "ok" if healthy else "degraded", "parts": parts},
                              status=200 if healthy else 503)
