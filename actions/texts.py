@@ -19,7 +19,9 @@ from typing import Optional
 
 import yaml
 
-from bot.render import DEFAULT_OUT, LANG_MARK, variant_language
+from actions import db
+from bot import live_facts
+from bot.render import DEFAULT_OUT, FACTS, LANG_MARK, variant_language
 from directory import languages
 
 RESPONSES: Path = DEFAULT_OUT
@@ -30,10 +32,11 @@ class UnknownResponse(KeyError):
 
 
 @lru_cache(maxsize=1)
-def _responses() -> dict[str, dict[str, str]]:
-    """{response: {language: text}} from the rendered responses (bot/domain/responses.yml)."""
+def _responses() -> dict[str, dict[str, tuple[str, list]]]:
+    """{response: {language: (text, its facts)}} from the rendered responses (bot/domain/responses.yml)."""
     rendered = yaml.safe_load(RESPONSES.read_text(encoding="utf-8"))["responses"]
-    return {name: {variant_language(v): v["text"] for v in variants if "text" in v}
+    return {name: {variant_language(v): (v["text"], ((v.get("custom") or {}).get(LANG_MARK) or {}).get(FACTS, []))
+                   for v in variants if "text" in v}
             for name, variants in rendered.items()}
 
 
@@ -44,10 +47,14 @@ def t(response: str, lang: Optional[str], **values) -> str:
     'Dicht bij Elsene:'
     """
     texts = _responses().get(response)
-    text = languages.pick(texts, lang) if texts else None
-    if text is None:
+    found = languages.pick(texts, lang) if texts else None
+    if found is None:
         raise UnknownResponse(f"{RESPONSES.name}: no response {response!r} with a text")
-    return text.format(**values)
+    text, facts = found
+    text = text.format(**values)
+    if facts:  # as the directory holds them now (bot/live_facts.py)
+        text = live_facts.refresh(text, facts, lang or languages.default(), db.directory())
+    return text
 
 
 def confidence_mark(confidence: str, lang: Optional[str]) -> Optional[str]:

@@ -17,7 +17,9 @@ from typing import Optional
 
 import yaml
 
-from bot.render import DEFAULT_OUT, variant_language
+from bot import live_facts
+from bot.render import DEFAULT_OUT, FACTS, LANG_MARK, variant_language
+from directory.facts import Directory
 
 
 @lru_cache(maxsize=1)
@@ -43,25 +45,27 @@ def _responses(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["responses"]
 
 
-def response_text(name: str, lang: Optional[str], path: Path = DEFAULT_OUT) -> str:
-    """The text of response `name` in `lang` (the unconditioned variant otherwise)."""
+def response_text(name: str, lang: Optional[str], path: Path = DEFAULT_OUT,
+                  directory: Optional[Directory] = None) -> str:
+    """The text of response `name` in `lang` (the unconditioned variant otherwise), its facts brought up to
+    date from `directory` when given (bot/live_facts.py)."""
     variants = _responses(path)[name]
     for variant in variants:
         if variant.get("condition") and variant_language(variant) == lang:
-            return variant["text"]
+            facts = ((variant.get("custom") or {}).get(LANG_MARK) or {}).get(FACTS)
+            return live_facts.refresh(variant["text"], facts, lang or "", directory) if directory else variant["text"]
     return next(v["text"] for v in variants if not v.get("condition"))
 
 
-def search_unavailable_messages(lang: Optional[str], path: Path = DEFAULT_OUT) -> list[dict]:
+def search_unavailable_messages(lang: Optional[str], path: Path = DEFAULT_OUT,
+                                directory: Optional[Directory] = None) -> list[dict]:
     """The messages sent when Rasa answered nothing (a custom action failed):
     the search is unavailable, then the danger numbers and helplines."""
-    return [{"text": response_text("utter_search_unavailable", lang, path)}]
+    return [{"text": response_text("utter_search_unavailable", lang, path, directory)}]
 
 
-def degraded_messages(lang: Optional[str], path: Path = DEFAULT_OUT) -> list[dict]:
+def degraded_messages(lang: Optional[str], path: Path = DEFAULT_OUT,
+                      directory: Optional[Directory] = None) -> list[dict]:
     """The messages sent when Rasa is down: a notice, danger numbers, helplines."""
-    return [
-        {"text": response_text("utter_chat_unavailable", lang, path)},
-        {"text": response_text("utter_danger", lang, path)},
-        {"text": response_text("utter_helpline", lang, path)},
-    ]
+    return [{"text": response_text(name, lang, path, directory)}
+            for name in ("utter_chat_unavailable", "utter_danger", "utter_helpline")]

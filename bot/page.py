@@ -40,8 +40,9 @@ def phone_strings(directory: Directory) -> list[str]:
 
 
 @lru_cache(maxsize=2)
-def render_page(db_path: Path, exit_url: str) -> str:
-    """The chat page, with quick exit going to `exit_url` (RELAIS_EXIT_URL)."""
+def render_page(db_path: Path, exit_url: str, version: int = 0) -> str:
+    """The chat page, with quick exit going to `exit_url` (RELAIS_EXIT_URL); `version` is the database
+    file's modification time, so a back-office edit renders the page again."""
     directory = Directory(db_path)
     try:
         texts = page_texts(directory)

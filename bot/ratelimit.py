@@ -1,7 +1,7 @@
 """Per-client rate limiting for the web server's API (token buckets).
 
 Each client (its IP address, as the web server sees it) has one bucket per
-route group: `chat` (POST /api/chat) and `directory` (GET /api/directory/...).
+route group: `chat` (POST /api/chat) and `directory` (GET /api/directory/... and /hsds/...).
 A bucket holds `burst` requests and refills at `rate` per minute; a request
 that finds it empty gets HTTP 429 with a JSON error and `Retry-After`.
 

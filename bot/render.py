@@ -20,6 +20,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import Optional
 
 import yaml
 
@@ -45,26 +46,37 @@ def variant_language(variant: dict) -> str:
     return languages.unknown()
 
 
-def fill(text: str, lang: str, directory: Directory, where: str) -> str:
+def fact(directory: Directory, kind: str, key: str, lang: str, where: str) -> str:
+    """The directory's value of one placeholder (`phone`, `name`, a text field, or `context`); raises
+    RenderError when it has none."""
+    if kind == "context":
+        text = directory.context(key, lang)
+        if not text:
+            raise RenderError(f"{where}: no context {key!r} in {lang!r}")
+        return text
+    service = directory.service(key)
+    if service is None:
+        raise RenderError(f"{where}: unknown service {key!r}")
+    if kind == "phone":
+        if not service.phone:
+            raise RenderError(f"{where}: service {key!r} has no confirmed phone number")
+        return service.phone
+    if kind == "name":
+        return service.name(lang)
+    value = service.text(kind, lang)
+    if not value:
+        raise RenderError(f"{where}: service {key!r} has no {kind!r} text in {lang!r}")
+    return value
+
+
+def fill(text: str, lang: str, directory: Directory, where: str, used: Optional[list] = None) -> str:
+    """`text` with its placeholders filled; each fact the back office can change is added to `used`
+    as [kind, key, value] (bot/live_facts.py refreshes them when an answer leaves)."""
     def replace(match: re.Match) -> str:
-        kind, service_id = match.group(1), match.group(2)
-        if kind == "context":
-            text = directory.context(service_id, lang)
-            if not text:
-                raise RenderError(f"{where}: no context {service_id!r} in {lang!r}")
-            return text
-        service = directory.service(service_id)
-        if service is None:
-            raise RenderError(f"{where}: unknown service {service_id!r}")
-        if kind == "phone":
-            if not service.phone:
-                raise RenderError(f"{where}: service {service_id!r} has no confirmed phone number")
-            return service.phone
-        if kind == "name":
-            return service.name(lang)
-        value = service.text(kind, lang)
-        if not value:
-            raise RenderError(f"{where}: service {service_id!r} has no {kind!r} text in {lang!r}")
+        kind, key = match.group(1), match.group(2)
+        value = fact(directory, kind, key, lang, where)
+        if used is not None and kind != "name" and [kind, key, value] not in used:
+            used.append([kind, key, value])
         return value
 
     return PLACEHOLDER.sub(replace, text)
@@ -80,14 +92,14 @@ def language_buttons() -> list[dict]:
             for code in languages.codes()]
 
 
-def render_value(value, lang: str, directory: Directory, where: str):
+def render_value(value, lang: str, directory: Directory, where: str, used: Optional[list] = None):
     if isinstance(value, str):
-        return fill(value, lang, directory, where)
+        return fill(value, lang, directory, where, used)
     if isinstance(value, list):
-        return [render_value(v, lang, directory, where) for v in value]
+        return [render_value(v, lang, directory, where, used) for v in value]
     if isinstance(value, dict):
         return {k: (v if k == "condition" else language_buttons() if k == "buttons" and v == LANGUAGE_BUTTONS
-                    else render_value(v, lang, directory, where)) for k, v in value.items()}
+                    else render_value(v, lang, directory, where, used)) for k, v in value.items()}
     return value
 
 
@@ -129,6 +141,7 @@ def load_templates(folder: Path = TEMPLATES) -> dict:
 
 
 LANG_MARK = "relais"
+FACTS = "facts"
 
 
 def with_language_marks(variants: list) -> list:
@@ -138,24 +151,30 @@ def with_language_marks(variants: list) -> list:
     language is not known yet; an explicit `en` copy lets the web server tell
     the two apart. Each conditioned variant carries `custom: {"relais": {"lang"}}`,
     which Rasa sends after the text and the web server reads and removes, so
-    it needs no extra request to learn the conversation's language.
+    it needs no extra request to learn the conversation's language, and the
+    facts the variant holds (`FACTS`, bot/live_facts.py).
     """
     conditioned = [v for v in variants if v.get("condition")]
     defaults = [v for v in variants if not v.get("condition")]
     if defaults and languages.unknown() not in {variant_language(v) for v in conditioned}:
         conditioned.append({**defaults[0],
                             "condition": [{"type": "slot", "name": "language", "value": languages.unknown()}]})
-    marked = [{**v, "custom": {LANG_MARK: {"lang": variant_language(v)}}} for v in conditioned]
-    return marked + defaults
+    marked = [{**{k: x for k, x in v.items() if k != FACTS},
+               "custom": {LANG_MARK: {"lang": variant_language(v), **({"facts": v[FACTS]} if v.get(FACTS) else {})}}}
+              for v in conditioned]
+    return marked + [{k: x for k, x in v.items() if k != FACTS} for v in defaults]
 
 
 def render(directory: Directory, folder: Path = TEMPLATES) -> dict:
     """The rendered `responses:` mapping."""
     rendered = {}
     for name, variants in load_templates(folder).items():
-        rendered[name] = with_language_marks([
-            render_value(v, variant_language(v), directory, f"{name}[{i}]") for i, v in enumerate(variants)
-        ])
+        filled = []
+        for i, variant in enumerate(variants):
+            used: list = []
+            filled.append({**render_value(variant, variant_language(variant), directory, f"{name}[{i}]", used),
+                           FACTS: used})
+        rendered[name] = with_language_marks(filled)
     return rendered
 
 

@@ -159,12 +159,19 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RELAIS_MODEL", "models/relais.tar.gz", "the trained Rasa model", _path),
     Variable("RELAIS_CONVERSATION_TTL", "1800",
              "seconds before an idle conversation (and any geocoded place) is forgotten", _at_least(1)),
-    Variable("RELAIS_MAX_EVENTS", "400", "events kept per conversation", _at_least(10, integer=True)),
+    Variable("RELAIS_MAX_EVENTS", "60", "events kept per conversation", _at_least(10, integer=True)),
     Variable("RELAIS_MAX_CONVERSATIONS", "10000", "conversations kept in memory", _at_least(1, integer=True)),
     Variable("RELAIS_RASA_TIMEOUT", "4", "seconds the web server waits for Rasa", _at_least(0.1)),
     Variable("RELAIS_EXIT_URL", "https://www.meteo.be/", "where quick exit sends the page", _exit_url),
     Variable("RELAIS_RATE_CHAT", "30/10", "per client: requests per minute/burst on /api/chat, or off", _rate),
-    Variable("RELAIS_RATE_DIRECTORY", "240/60", "the same for /api/directory/*", _rate),
+    Variable("RELAIS_RATE_DIRECTORY", "240/60", "the same for /api/directory/* and /hsds/*", _rate),
+    Variable("RELAIS_RATE_SIGNIN", "10/5", "the same for the back office's sign-in", _rate),
+    Variable("RELAIS_CURATION_DB", "directory/curation.db",
+             "the back office's accounts and the history of edits (relative to the checkout)", _path),
+    Variable("RELAIS_ADMIN_SESSION_IDLE", "3600", "seconds without a request before a back-office session ends",
+             _at_least(60)),
+    Variable("RELAIS_ADMIN_COOKIE_SECURE", "yes",
+             "yes: the back-office cookie is sent over HTTPS only (no for plain-HTTP development)", _yes_no),
     Variable("RELAIS_RESTART_DELAY", "2", "seconds before restarting a dead part (doubles, at most 10)",
              _at_least(0)),
     Variable("RELAIS_GEOCODER_URL", "https://nominatim.openstreetmap.org", "a Nominatim server, or off"),
@@ -204,6 +211,10 @@ class Settings:
     exit_url: str
     rate_chat: Any
     rate_directory: Any
+    rate_signin: Any
+    curation_db: Path
+    admin_session_idle: float
+    admin_cookie_secure: bool
     restart_delay: float
     geocoder_url: str
     geocoder_user_agent: str

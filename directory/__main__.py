@@ -8,6 +8,12 @@
   stats                    what the database holds
   import-afmps FILE        refresh seed/pharmacies*.csv from the AFMPS xlsx or its JSON compilation
   import-all FOLDER        refresh every imported seed file from the research data folder
+  admin create-user NAME --role editor|coordinator
+                           a back-office account (asks for its first password, or reads it with
+                           --password-stdin); there is no default account and no default password
+  admin set-password NAME  a new password (unlocks the account, ends its sessions)
+  admin sign-out NAME      end every session of the account
+  admin list               the accounts
 """
 
 from __future__ import annotations
@@ -38,6 +44,51 @@ def _place_or_point(args, directory) -> tuple:
     if isinstance(place, NotFound):
         raise SystemExit(f"unknown place {args.place!r} ({place.reason})")
     return place.lat, place.lon, f"{place.name} ({place.precision}, {place.matched})"
+
+
+def _password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass(f"Password for {args.username}: ")
+    if getpass.getpass("The same again: ") != first:
+        raise SystemExit("error: the two passwords differ")
+    return first
+
+
+def _admin(args) -> int:
+    """The back office's accounts (directory/curation.py), in RELAIS_CURATION_DB."""
+    from bot import settings
+    from directory.curation import Curation, CurationError, NotFound
+
+    store = Curation(settings.load().curation_db)
+    try:
+        if args.action == "list":
+            for row in store.accounts():
+                print(f"{row['username']}\t{row['role']}\tcreated {row['created'][:10]}")
+            return 0
+        if not args.username:
+            raise SystemExit(f"error: admin {args.action} needs a user name")
+        if args.action == "create-user":
+            if not args.role:
+                raise SystemExit("error: --role editor or --role coordinator")
+            store.create_user(args.username, _password(args), args.role)
+            print(f"created {args.username} ({args.role})")
+        elif args.action == "set-password":
+            store.set_password(args.username, _password(args))
+            print(f"new password for {args.username}; its sessions have ended")
+        else:
+            print(f"ended {store.end_sessions(args.username)} session(s) of {args.username}")
+        return 0
+    except NotFound:
+        print(f"error: no account {args.username!r}", file=sys.stderr)
+        return 1
+    except CurationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,14 +126,24 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("import-all")
     p.add_argument("folder", type=Path)
     p.add_argument("--checked", default=date.today().isoformat())
+    p = sub.add_parser("admin")
+    p.add_argument("action", choices=["create-user", "set-password", "sign-out", "list"])
+    p.add_argument("username", nargs="?")
+    p.add_argument("--role", choices=["editor", "coordinator"])
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     args = parser.parse_args(argv)
+
+    if args.command == "admin":
+        return _admin(args)
 
     if args.command == "build":
         if not args.force and not args.pharmacies and is_current(args.db):
             args.db.touch()  # newer than its seed for make, so nothing downstream is redone
             print(f"{args.db} is up to date")
             return 0
-        print(f"built {build(args.db, pharmacies=args.pharmacies)}")
+        from bot import settings
+
+        print(f"built {build(args.db, pharmacies=args.pharmacies, curation_db=settings.load().curation_db)}")
         return 0
     if args.command == "import-afmps":
         from directory.importers import afmps

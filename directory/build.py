@@ -418,8 +418,10 @@ class Builder:
         self.db.table("trainings").insert_all(rows)
 
 
-def build(db_path: Path = DEFAULT_DB, seed: Path = SEED, pharmacies: Optional[Path] = None) -> Path:
-    """Build the database at `db_path` from `seed`; returns the path."""
+def build(db_path: Path = DEFAULT_DB, seed: Path = SEED, pharmacies: Optional[Path] = None,
+          curation_db: Optional[Path] = None) -> Path:
+    """Build the database at `db_path` from `seed`, then replay the back office's edits kept in
+    `curation_db` when it exists (directory/curation.py); returns the path."""
     db_path = Path(db_path)
     tmp = db_path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
@@ -429,6 +431,16 @@ def build(db_path: Path = DEFAULT_DB, seed: Path = SEED, pharmacies: Optional[Pa
         builder.run()
         for warning in builder.warnings:
             print(f"note: {warning}")
+        if curation_db is not None and Path(curation_db).exists():
+            from directory.curation import Curation
+
+            store = Curation(curation_db)
+            try:
+                with db.conn:
+                    for done in store.replay(db.conn):
+                        print(f"curation: {done}")
+            finally:
+                store.close()
     except BaseException:
         db.close()
         tmp.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Iterable, Optional, Sequence, TypedDict
 
 from directory import geo, languages
+from directory.freshness import effective_confidence
 from directory.hours import is_open
 from directory.textnorm import fold, words
 
@@ -221,7 +222,8 @@ def _hydrate_hits(conn: sqlite3.Connection, found: list, f: Filters) -> list[Hit
                         lon=r[7], distance_m=round(distance), precision=r[8], status=r[9], service_id=service_id,
                         categories=(r[13] or "").split(","), phone=fact["phone"] if fact else "",
                         open_now=is_open(fact["slots"], f.when) if fact else None,
-                        confidence=fact["confidence"] if fact else r[10],
+                        confidence=effective_confidence("service", fact["confidence"], fact["checked"]) if fact
+                        else r[10],
                         checked=fact["checked"] if fact else r[11], source=r[12]))
     return hits
 
@@ -373,7 +375,8 @@ def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optiona
             "police_zone": s["police_zone"],
             "municipality": loc[2] if loc else None, "postcode": loc[3] if loc else None,
             "lat": loc[0] if loc else None, "lon": loc[1] if loc else None,
-            "confidence": s["confidence"], "checked": s["checked"], "source": s["source_urls"],
+            "confidence": effective_confidence("service", s["confidence"], s["checked"]), "checked": s["checked"],
+            "source": s["source_urls"],
         }
     if doc_type == "pharmacy":
         row = conn.execute("select l.ref, l.name, l.address, l.postcode, l.municipality, l.lat, l.lon, l.status, "
@@ -393,5 +396,6 @@ def _hydrate(conn: sqlite3.Connection, doc_type: str, doc_id: str, when: Optiona
                 "organiser_id": t["organiser_id"], "audiences": json.loads(t["audiences"]),
                 "topics": json.loads(t["topics"]), "languages": json.loads(t["languages"]),
                 "format": {lang: t[f"format_{lang}"] for lang in langs}, "url": t["url"], "lat": t["venue_lat"],
-                "lon": t["venue_lon"], "confidence": t["confidence"], "checked": t["checked"], "source": t["source"]}
+                "lon": t["venue_lon"], "confidence": effective_confidence("training", t["confidence"], t["checked"]),
+                "checked": t["checked"], "source": t["source"]}
     return None

@@ -7,10 +7,12 @@ line, and stops it with SIGTERM at the end of the test session.
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,7 +36,11 @@ DB = settings.load({}).db
 MODEL = ROOT / "models" / "relais.tar.gz"
 READY_LINE = "Relais is ready"
 # Tests send hundreds of requests a minute from one address; the limits have their own test.
-NO_RATE_LIMITS = {"RELAIS_RATE_CHAT": "off", "RELAIS_RATE_DIRECTORY": "off"}
+NO_RATE_LIMITS = {"RELAIS_RATE_CHAT": "off", "RELAIS_RATE_DIRECTORY": "off", "RELAIS_RATE_SIGNIN": "off"}
+# The back office's store of the servers the tests start: never the checkout's own (directory/curation.db).
+CURATION_FOLDER = Path(tempfile.mkdtemp(prefix="relais-curation-"))
+atexit.register(shutil.rmtree, CURATION_FOLDER, True)
+TEST_ENV = {**NO_RATE_LIMITS, "RELAIS_CURATION_DB": str(CURATION_FOLDER / "curation.db")}
 
 
 # Each test module's tier, for `make test-fast` (unit) and `pytest -m TIER`:
@@ -44,9 +50,10 @@ TIERS = {
              "test_build_chain", "test_language_detection", "test_logsafe", "test_rasa_server", "test_responses",
              "test_opening", "test_speaker", "test_structure", "test_tracker_store", "test_exact_example",
              "test_sentence_features"],
-    "integration": ["test_directory_api", "test_http_edge", "test_ratelimit", "test_webserver_degraded"],
+    "integration": ["test_directory_api", "test_http_edge", "test_ratelimit", "test_webserver_degraded", "test_hsds",
+                    "test_admin"],
     "e2e": ["test_e2e_conversations", "test_fuzz", "test_launcher", "test_privacy_security", "test_red_team",
-            "test_scale_out"],
+            "test_live_edits", "test_scale_out"],
     "browser": ["test_browser"],
 }
 
@@ -284,7 +291,7 @@ def web_alone(*, log_path: Path | None = None, **extra_env: str):
     port = free_port()
     env = {**os.environ, "RELAIS_WEB_PORT": str(port), "RELAIS_RASA_PORT": str(free_port()),
            "RELAIS_ACTIONS_PORT": str(free_port()), "RELAIS_RASA_TOKEN": "t", "RELAIS_GEOCODER_URL": "off",
-           **NO_RATE_LIMITS, **extra_env}
+           **TEST_ENV, **extra_env}
     with open(log_path or os.devnull, "wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=ROOT, env=env,
                                    stdout=output, stderr=subprocess.STDOUT)
@@ -332,15 +339,15 @@ def stack_parts(stack: "Stack") -> dict[str, int]:
     return parts
 
 
-def rasa_replicas(stack: "Stack") -> dict[int, int]:
-    """{port: pid} of the stack's Rasa replicas."""
+def rasa_replicas(stack: "Stack", module: bytes = b"bot.rasa_server") -> dict[int, int]:
+    """{port: pid} of the stack's Rasa replicas (or, with module=b"bot.action_server", its action servers)."""
     replicas = {}
     for pid in children_of(stack.process.pid):
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"bot.rasa_server" in argv:
+        if module in argv:
             replicas[int(argv[argv.index(b"--port") + 1])] = pid
     return replicas
 
@@ -362,7 +369,7 @@ def start_stack(extra_env: dict | None = None) -> Stack:
         "RELAIS_EXIT_URL": "about:blank",  # nor the neutral site of quick exit
         "RELAIS_RASA_TOKEN": secrets.token_urlsafe(16),  # known to the tests, still secret
         "RELAIS_ACTIONS_TOKEN": secrets.token_urlsafe(16),
-        **NO_RATE_LIMITS,
+        **TEST_ENV,
         **(extra_env or {}),
     }
     process = subprocess.Popen(

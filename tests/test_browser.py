@@ -495,3 +495,49 @@ def test_staff_page_filters_alone_explains_an_empty_list_and_shows_sources(stack
     row.locator("summary").click()
     assert "Source" in row.inner_text() and "confirmed" in row.inner_text()
     assert row.locator("button.copy").count() == 1
+
+
+def test_the_back_office_on_a_phone_sign_in_edit_a_number_and_see_it_in_the_history(browser, tmp_path):
+    """An editor on a phone-size screen signs in, fixes a number with its source and a note, sees "Saved"
+    and the change in the history; a wrong number is refused with a message saying why. No third-party
+    request, no script error."""
+    from directory.curation import Curation
+
+    shutil.copy(ROOT / "directory" / "relais.db", tmp_path / "relais.db")
+    store = Curation(tmp_path / "curation.db")
+    store.create_user("eddie", "a long enough pass phrase", "editor")
+    store.close()
+    with web_alone(RELAIS_DB=str(tmp_path / "relais.db"), RELAIS_CURATION_DB=str(tmp_path / "curation.db")) as url:
+        context = browser.new_context(viewport={"width": 375, "height": 740}, locale="fr-BE")
+        pg = context.new_page()
+        requests, errors = [], []
+        pg.on("request", lambda r: requests.append(r.url))
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(url + "/admin/service/garance")
+        assert pg.url.endswith("/admin/sign-in")
+        pg.get_by_label("User name").fill("eddie")
+        pg.get_by_label("Password").fill("a long enough pass phrase")
+        pg.get_by_role("button", name="Sign in").click()
+        assert pg.get_by_role("heading", name="Due for a check").is_visible()
+        pg.goto(url + "/admin/service/garance")
+        SHOTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(SHOTS / "admin-375.png"), full_page=False)
+        form = pg.locator("form.field").filter(has=pg.locator("input[name=field][value=phone]"))
+        form.get_by_label("phone number").fill("02 53")
+        form.get_by_label("Source checked (web address)").fill("https://www.garance.be/contact")
+        form.get_by_label("Why").fill("number on the contact page")
+        form.get_by_role("button").click()
+        assert "not a Belgian phone number" in pg.get_by_role("alert").inner_text()
+        pg.go_back()
+        form = pg.locator("form.field").filter(has=pg.locator("input[name=field][value=phone]"))
+        form.get_by_label("phone number").fill("02 000 00 00")  # a test value, in a copy of the directory
+        form.get_by_label("Source checked (web address)").fill("https://www.garance.be/contact")
+        form.get_by_label("Why").fill("number on the contact page")
+        form.get_by_role("button").click()
+        assert pg.get_by_role("status").inner_text().startswith("Saved")
+        pg.goto(url + "/admin/history")
+        assert "02 000 00 00" in pg.locator("main").inner_text()
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 375
+        context.close()
+    assert not errors
+    assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]

@@ -137,7 +137,8 @@ def test_cors_is_closed(private_stack):
     ("/", "GET", None), ("/staff", "GET", None), ("/static/chat.js", "GET", None), ("/health", "GET", None),
     ("/api/chat", "POST", b'{"session": "abcdefgh12", "message": "hello"}'), ("/api/chat", "POST", b"nope"),
     ("/api/directory/search?q=GAMS", "GET", None), ("/api/directory/nearest?k=abc", "GET", None),
-    ("/no/such/page", "GET", None), ("/api/chat", "GET", None),
+    ("/no/such/page", "GET", None), ("/api/chat", "GET", None), ("/hsds/services", "GET", None),
+    ("/hsds/services/nope", "GET", None), ("/admin/sign-in", "GET", None), ("/admin", "GET", None),
 ])
 def test_security_headers_on_every_response(private_stack, path, method, data):
     _, headers, _ = fetch(private_stack.web + path, method, data, {"Content-Type": "application/json"})

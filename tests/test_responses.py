@@ -45,7 +45,10 @@ def test_every_response_has_every_language_and_a_default(responses):
         langs = [next((c["value"] for c in v.get("condition", [])), None) for v in variants]
         assert sorted(lang for lang in langs if lang) == sorted(languages.codes()) and langs[-1] is None, name
         for variant in variants[:-1]:
-            assert variant["custom"] == {"relais": {"lang": variant["condition"][0]["value"]}}, name
+            mark = variant["custom"]["relais"]
+            assert set(variant["custom"]) == {"relais"} and mark["lang"] == variant["condition"][0]["value"], name
+            for kind, _key, value in mark.get("facts", []):  # what bot/live_facts.py refreshes
+                assert kind != "name" and value and (value in variant["text"] or "buttons" in variant), name
         assert "custom" not in variants[-1]
 
 

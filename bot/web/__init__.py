@@ -7,6 +7,8 @@ Routes, one module per resource:
   POST /api/chat            a chat turn                        chat.py (Rasa: rasa_client.py)
   GET  /health              state of each part of the stack    health.py
   GET  /api/directory/...   the directory's JSON API           directory_routes.py
+  GET  /hsds/...            the services as Open Referral HSDS  hsds_routes.py (directory/hsds.py)
+  GET/POST /admin/...       the back office (signed in only)   admin.py (directory/curation.py)
 
 `app.py` builds the application and `__main__.py` serves it (`python -m
 bot.web`, behind bot/http_guard.py). Every error is an `ApiError` answered by

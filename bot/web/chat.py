@@ -20,12 +20,14 @@ from typing import Any, Optional
 
 from aiohttp import web
 
-from bot import fallback
+from bot import fallback, live_facts
 from bot.chat_input import InvalidInput, clean_text, valid_session
 from bot.render import LANG_MARK
 from bot.web.errors import ApiError
+from bot.web.keys import DIRECTORY
 from bot.web.rasa_client import ask_rasa, conversation_language
 from directory import languages
+from directory.facts import Directory
 
 log = logging.getLogger("relais.web")
 MAX_BODY = 16 * 1024  # bytes; a chat message is at most chat_input.MAX_MESSAGE characters
@@ -112,12 +114,14 @@ def to_page_message(rasa_message: dict) -> dict:
     return out
 
 
-def page_messages(rasa_messages: list) -> tuple[list, Optional[str]]:
+def page_messages(rasa_messages: list, directory: Optional[Directory] = None) -> tuple[list, Optional[str]]:
     """(messages for the page, the conversation's language).
 
     Rasa sends a custom payload after its text; it joins the text before it.
-    The bot marks each answer with its language (`{"relais": {"lang"}}`, see
-    bot/render.py); the mark is read here and not passed on.
+    The bot marks each answer with its language and the facts it holds
+    (`{"relais": {"lang", "facts"}}`, see bot/render.py); the mark is read
+    here, each fact is brought up to date from the directory
+    (bot/live_facts.py), and the mark is not passed on.
     """
     out: list = []
     lang = None
@@ -128,6 +132,9 @@ def page_messages(rasa_messages: list) -> tuple[list, Optional[str]]:
         custom = page.get("custom")
         if isinstance(custom, dict) and isinstance(custom.get(LANG_MARK), dict):
             lang = languages.known(custom[LANG_MARK].get("lang")) or lang
+            target = page if page["text"] or not out else out[-1]
+            live_facts.refresh_message(target, custom[LANG_MARK].get("facts"), lang or languages.default(),
+                                       directory)
             custom = {k: v for k, v in custom.items() if k != LANG_MARK}
             if custom:
                 page["custom"] = custom
@@ -146,16 +153,18 @@ async def chat(request: web.Request) -> web.Response:
     if messages is None:
         lang = chat_turn["lang"] or fallback.language_of(chat_turn["message"])
         return web.json_response(
-            {"messages": fallback.degraded_messages(lang), "lang": languages.or_unknown(lang), "degraded": True}
+            {"messages": fallback.degraded_messages(lang, directory=request.app.get(DIRECTORY)),
+             "lang": languages.or_unknown(lang), "degraded": True}
         )
-    page, lang = page_messages(messages)
+    page, lang = page_messages(messages, request.app.get(DIRECTORY))
     lang = lang or chat_turn["lang"]
     if not page:  # Rasa answered nothing: a custom action failed
         log.warning("rasa sent no messages (an action failed)")
         lang = (lang or await conversation_language(request.app, chat_turn["session"])
                 or fallback.language_of(chat_turn["message"]))
         return web.json_response(
-            {"messages": fallback.search_unavailable_messages(lang), "lang": languages.or_unknown(lang),
+            {"messages": fallback.search_unavailable_messages(lang, directory=request.app.get(DIRECTORY)),
+             "lang": languages.or_unknown(lang),
              "degraded": True}
         )
     return web.json_response({"messages": page, "lang": lang})

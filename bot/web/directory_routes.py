@@ -20,11 +20,11 @@ import logging
 import sqlite3
 import time
 from pathlib import Path
-from typing import Optional
 
 from aiohttp import web
 
 from bot import logsafe
+from bot.web import params
 from bot.web.errors import ApiError, bad_parameter, error_response
 from bot.web.keys import DIRECTORY, GEOCODER
 from directory import languages
@@ -35,61 +35,9 @@ from directory.queries import MAX_K, QueryError
 
 log = logging.getLogger("relais.web.directory")
 TYPES = ("service", "pharmacy", "training")
-MAX_Q = 200
 PLACE_ERRORS = {"empty": "Give a place.", "too_long": "The place is too long.",
                 "outside_brussels": "This place is outside the Brussels region.",
                 "outside_belgium": "This place is outside Belgium.", "unknown": "Unknown place."}
-
-
-def _one(request: web.Request, name: str, max_len: int = MAX_Q) -> Optional[str]:
-    values = request.query.getall(name, [])
-    if len(values) > 1:
-        raise bad_parameter(f"`{name}` may be given once.")
-    value = values[0].strip() if values else None
-    if value is not None and len(value) > max_len:
-        raise bad_parameter(f"`{name}` is longer than {max_len} characters.")
-    return value or None
-
-
-def _choice(request: web.Request, name: str, allowed) -> Optional[str]:
-    value = _one(request, name)
-    if value is not None and value not in allowed:
-        raise bad_parameter(f"`{name}` must be one of: {', '.join(sorted(allowed))}.")
-    return value
-
-
-def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    value = _one(request, name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise bad_parameter(f"`{name}` must be a whole number.") from None
-    if not low <= number <= high:
-        raise bad_parameter(f"`{name}` must be from {low} to {high}.")
-    return number
-
-
-def _float(request: web.Request, name: str) -> Optional[float]:
-    value = _one(request, name)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise bad_parameter(f"`{name}` must be a number.") from None
-
-
-def _flag(request: web.Request, name: str) -> bool:
-    value = _one(request, name)
-    if value in (None, "", "0", "false", "no"):
-        return False
-    if value in ("1", "true", "yes"):
-        return True
-    raise bad_parameter(f"`{name}` must be 1 or 0.")
-
-
 
 
 async def _place(request: web.Request, text: str) -> dict:
@@ -133,15 +81,15 @@ def _spreadsheet_safe(value) -> str:
 async def _search(request: web.Request) -> dict:
     d = request.app[DIRECTORY]
     try:
-        q = _one(request, "q") or ""
-        doc_type = _choice(request, "type", TYPES)
-        category = _choice(request, "category", d.taxonomy_codes("category"))
-        audience = _choice(request, "audience", d.taxonomy_codes("audience"))
-        language = _choice(request, "language", languages.codes())
-        municipality = _one(request, "municipality", 60)
-        open_now = _flag(request, "open_now")
-        limit = _int(request, "limit", 20, 1, 100)
-        place_text = _one(request, "place")
+        q = params.one(request, "q") or ""
+        doc_type = params.choice(request, "type", TYPES)
+        category = params.choice(request, "category", d.taxonomy_codes("category"))
+        audience = params.choice(request, "audience", d.taxonomy_codes("audience"))
+        language = params.choice(request, "language", languages.codes())
+        municipality = params.one(request, "municipality", 60)
+        open_now = params.flag(request, "open_now")
+        limit = params.whole_number(request, "limit", 20, 1, 100)
+        place_text = params.one(request, "place")
         place = await _place(request, place_text) if place_text else None
         results = d.search(q, doc_types=[doc_type] if doc_type else [], category=category, municipality=municipality,
                            language=language, audience=audience, open_now=open_now,
@@ -156,8 +104,8 @@ async def _search(request: web.Request) -> dict:
 async def nearest(request: web.Request) -> web.Response:
     d = request.app[DIRECTORY]
     try:
-        lat, lon = _float(request, "lat"), _float(request, "lon")
-        place_text = _one(request, "place")
+        lat, lon = params.real_number(request, "lat"), params.real_number(request, "lon")
+        place_text = params.one(request, "place")
         if (lat is None) != (lon is None):
             raise bad_parameter("Give both `lat` and `lon`, or `place`.")
         if lat is None and not place_text:
@@ -167,19 +115,19 @@ async def nearest(request: web.Request) -> web.Response:
         unknown = set(categories) - d.taxonomy_codes("category")
         if unknown:
             raise bad_parameter(f"Unknown categories: {', '.join(sorted(unknown))}.")
-        audience = _choice(request, "audience", d.taxonomy_codes("audience"))
-        language = _choice(request, "language", languages.codes())
-        k = _int(request, "k", 5, 1, MAX_K)
+        audience = params.choice(request, "audience", d.taxonomy_codes("audience"))
+        language = params.choice(request, "language", languages.codes())
+        k = params.whole_number(request, "k", 5, 1, MAX_K)
         hits = d.nearest(place["lat"] if place else lat, place["lon"] if place else lon, k, categories=categories,
                          languages=[language] if language else [], audience=audience,
-                         open_now=_flag(request, "open_now"))
+                         open_now=params.flag(request, "open_now"))
     except QueryError as err:
         raise bad_parameter(str(err)) from None
     return web.json_response({"place": place, "count": len(hits), "results": [h.to_dict() for h in hits]})
 
 
 async def place(request: web.Request) -> web.Response:
-    q = _one(request, "q")
+    q = params.one(request, "q")
     if not q:
         raise ApiError(400, "missing_parameter", "Give `q`, the place to look up.")
     found = await _place(request, q)
@@ -214,7 +162,7 @@ def _unavailable() -> web.Response:
 async def needs_directory(request: web.Request, handler):
     """503 when the database is missing, unreadable or fails during a query; the directory's time
     in `Server-Timing`."""
-    if not request.path.startswith("/api/directory/"):
+    if not request.path.startswith(("/api/directory/", "/hsds/")):
         return await handler(request)
     if request.app.get(DIRECTORY) is None:
         return _unavailable()

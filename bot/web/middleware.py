@@ -9,7 +9,7 @@ from typing import Optional
 from aiohttp import web
 
 from bot import logsafe
-from bot.web.errors import HTTP_CODES, SECURITY_HEADERS, ApiError, error_response
+from bot.web.errors import FORM_CSP, FORM_PATHS, HTTP_CODES, SECURITY_HEADERS, ApiError, error_response
 from bot.web.keys import LIMITERS
 
 log = logging.getLogger("relais.web")
@@ -38,6 +38,8 @@ async def errors_and_headers(request: web.Request, handler) -> web.StreamRespons
         log.error("unexpected %s on %s", logsafe.describe(exc), route_name(request))
         response = error_response(500, "internal_error", "Something went wrong on our side.")
     response.headers.update(SECURITY_HEADERS)
+    if request.path.startswith(FORM_PATHS):
+        response.headers["Content-Security-Policy"] = FORM_CSP
     if request.path.startswith("/api/") or request.path == "/health":
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -46,8 +48,10 @@ async def errors_and_headers(request: web.Request, handler) -> web.StreamRespons
 def limiter_group(request: web.Request) -> Optional[str]:
     if request.path == "/api/chat":
         return "chat"
-    if request.path.startswith("/api/directory/"):
+    if request.path.startswith(("/api/directory/", "/hsds/")):
         return "directory"
+    if request.path == "/admin/sign-in" and request.method == "POST":
+        return "signin"
     return None
 
 

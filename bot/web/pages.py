@@ -16,7 +16,11 @@ STATIC_NAME = re.compile(r"[a-z0-9_-]{1,40}\.(css|js|png|svg|ico|woff2)")
 
 async def index(request: web.Request) -> web.Response:
     cfg = request.app[SETTINGS]
-    return web.Response(text=render_page(cfg.db, cfg.exit_url), content_type="text/html",
+    try:
+        version = cfg.db.stat().st_mtime_ns
+    except OSError:
+        version = 0
+    return web.Response(text=render_page(cfg.db, cfg.exit_url, version), content_type="text/html",
                         headers={"Cache-Control": "no-store"})
 
 

@@ -1,0 +1,322 @@
+"""/admin: the back office where coordinators and editors keep the directory true (issue 15).
+
+  GET  /admin/sign-in, POST /admin/sign-in       sign in (rate-limited per client; accounts lock after failures)
+  POST /admin/sign-out, /admin/sign-out-everywhere
+  GET  /admin                                    the queue: what is due for a check, open conflicts
+  GET  /admin/records                            every service and training
+  GET  /admin/service/{id}, /admin/training/{id} a record: its fields, texts, history; edit and confirm forms
+  GET  /admin/context                            the context facts the bot says
+  POST /admin/edit                               change one field (value, source URL, why)
+  POST /admin/confirm                            a record checked against its source: moves its check date
+  GET  /admin/history                            every change, latest first
+  POST /admin/revert                             (coordinator) put back what a change replaced
+  POST /admin/conflicts                          (coordinator) settle an import conflict
+  GET  /admin/accounts, POST /admin/accounts     (coordinator) list and create accounts, reset a password
+
+Pages are rendered on the server (Jinja2, autoescaped; no script, no
+third-party asset). Every path under /admin except the sign-in page needs a
+signed-in account: a GET without one is sent to the sign-in page, anything
+else gets 403; every POST needs the session's CSRF token. The store and its
+rules are directory/curation.py; sessions are bot/web/admin_session.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+from aiohttp_session import get_session, session_middleware
+
+from bot.web import admin_session
+from bot.web.keys import SETTINGS
+from directory import curation, freshness, languages
+from directory.curation import Curation, CurationError
+
+log = logging.getLogger("relais.web")
+STORE: web.AppKey = web.AppKey("admin_store", Curation)
+TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+                               autoescape=True, undefined=jinja2.StrictUndefined)
+PUBLIC = {"/admin/sign-in"}
+COORDINATOR_ONLY = {"/admin/revert", "/admin/conflicts", "/admin/accounts"}
+MAX_FORM = 16 * 1024
+
+
+def page(request: web.Request, template: str, status: int = 200, **values) -> web.Response:
+    user = request.get("admin_user")
+    body = TEMPLATES.get_template(template).render(
+        user=user, role=request.get("admin_role"), csrf=request.get("admin_csrf", ""),
+        saved=request.query.get("saved") == "1", **values)
+    return web.Response(text=body, status=status, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+async def form(request: web.Request) -> dict:
+    if (request.content_length or 0) > MAX_FORM:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_FORM, actual_size=request.content_length or 0)
+    data = await request.post()
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+@web.middleware
+async def guard(request: web.Request, handler) -> web.StreamResponse:
+    """Nobody signed out reaches an admin page; every POST carries its CSRF token; coordinators only where
+    the role matters."""
+    if not (request.path == "/admin" or request.path.startswith("/admin/")):
+        return await handler(request)
+    store = request.app[STORE]
+    if request.path in PUBLIC:
+        return await handler(request)
+    session = await admin_session.signed_in(request)
+    role = store.role(session["user"]) if session else None
+    if session is None or role is None:
+        if request.method == "GET":
+            raise web.HTTPSeeOther("/admin/sign-in")
+        raise web.HTTPForbidden(reason="Sign in first.")
+    request["admin_user"], request["admin_role"], request["admin_csrf"] = session["user"], role, session["csrf"]
+    if request.method == "POST":
+        data = await form(request)
+        if not admin_session.csrf_ok(session, data.get("csrf", "")):
+            raise web.HTTPForbidden(reason="This form has expired: open the page again.")
+        request["admin_form"] = data
+    if request.path in COORDINATOR_ONLY and role != "coordinator":
+        raise web.HTTPForbidden(reason="Only a coordinator can do this.")
+    return await handler(request)
+
+
+def live_conn(request: web.Request):
+    store = request.app[STORE]
+    return store._live()
+
+
+# Signing in and out
+
+async def sign_in_page(request: web.Request, message: str = "", status: int = 200) -> web.Response:
+    token = admin_session.signin_token(request.app[STORE].secret())
+    return page(request, "admin_sign_in.html", status=status, message=message, token=token)
+
+
+async def sign_in(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    data = await form(request)
+    if not admin_session.signin_token_ok(store.secret(), data.get("token", "")):
+        return await sign_in_page(request, "This form has expired: please try again.", 403)
+    username, password = data.get("username", "").strip().lower()[:60], data.get("password", "")[:1000]
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, store.verify, username, password, time.time())
+    except curation.SignInRefused as refused:
+        return await sign_in_page(request, str(refused), 401)
+    await admin_session.start(request, store, username)
+    raise web.HTTPSeeOther("/admin")
+
+
+async def sign_out(request: web.Request) -> web.Response:
+    session = await get_session(request)
+    session.invalidate()
+    raise web.HTTPSeeOther("/admin/sign-in")
+
+
+async def sign_out_everywhere(request: web.Request) -> web.Response:
+    request.app[STORE].end_sessions(request["admin_user"])
+    session = await get_session(request)
+    session.invalidate()
+    raise web.HTTPSeeOther("/admin/sign-in")
+
+
+# The queue, the records, the history
+
+async def queue(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    live = live_conn(request)
+    try:
+        due = curation.due(live)
+    finally:
+        live.close()
+    return page(request, "admin_queue.html", due=due, conflicts=store.conflicts(), today=time.strftime("%Y-%m-%d"))
+
+
+async def records(request: web.Request) -> web.Response:
+    live = live_conn(request)
+    try:
+        listed = list(curation.records(live))
+    finally:
+        live.close()
+    return page(request, "admin_records.html", records=listed)
+
+
+def _service_fields(live, service_id: str) -> list[dict]:
+    fields = [{"kind": "service", "record": service_id, "field": name,
+               "label": curation.field("service", name).label,
+               "value": curation.read_value(live, "service", service_id, name)}
+              for name in ("phone", "phone_note", "hours", "confidence")]
+    for row in live.execute("SELECT field, lang, text FROM service_texts WHERE service_id = ? ORDER BY field, lang",
+                            (service_id,)):
+        fields.append({"kind": "service_text", "record": f"{service_id}/{row['field']}/{row['lang']}",
+                       "field": "text", "label": f"{row['field']} ({row['lang']})", "value": row["text"]})
+    return fields
+
+
+async def service(request: web.Request) -> web.Response:
+    store, service_id = request.app[STORE], request.match_info["id"]
+    live = live_conn(request)
+    try:
+        row = live.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
+        if row is None:
+            raise web.HTTPNotFound()
+        fields = _service_fields(live, service_id)
+        shelter = curation.is_shelter(live, service_id)
+    finally:
+        live.close()
+    name = languages.pick({c: row[f"name_{c}"] for c in languages.codes()}, "en") or row["short_name"] or service_id
+    return page(request, "admin_record.html", kind="service", record=service_id, name=name, fields=fields,
+                checked=row["checked"][:10], due=freshness.due_date("service", row["checked"]).isoformat(),
+                sources=curation._urls(row["source_urls"]), shelter=shelter,
+                history=store.history("service", service_id) + store.history("service_text", service_id))
+
+
+async def training(request: web.Request) -> web.Response:
+    store, training_id = request.app[STORE], request.match_info["id"]
+    live = live_conn(request)
+    try:
+        row = live.execute("SELECT * FROM trainings WHERE id = ?", (training_id,)).fetchone()
+        if row is None:
+            raise web.HTTPNotFound()
+        fields = [{"kind": "training", "record": training_id, "field": name,
+                   "label": curation.field("training", name).label,
+                   "value": curation.read_value(live, "training", training_id, name)}
+                  for name in ("url", "confidence")]
+    finally:
+        live.close()
+    return page(request, "admin_record.html", kind="training", record=training_id,
+                name=row["title_en"] or training_id, fields=fields, checked=row["checked"][:10],
+                due=freshness.due_date("training", row["checked"]).isoformat(),
+                sources=curation._urls(row["source"]), shelter=False, history=store.history("training", training_id))
+
+
+async def context(request: web.Request) -> web.Response:
+    live = live_conn(request)
+    try:
+        rows = live.execute("SELECT id, lang, text, source, checked FROM context ORDER BY id, lang").fetchall()
+    finally:
+        live.close()
+    fields = [{"kind": "context", "record": f"{r['id']}/{r['lang']}", "field": "text",
+               "label": f"{r['id']} ({r['lang']})", "value": r["text"], "source": r["source"]} for r in rows]
+    return page(request, "admin_context.html", fields=fields)
+
+
+def _back(kind: str, record: str) -> str:
+    if kind in ("service", "service_text"):
+        return f"/admin/service/{record.split('/')[0]}"
+    if kind == "training":
+        return f"/admin/training/{record}"
+    return "/admin/context"
+
+
+async def edit(request: web.Request) -> web.Response:
+    data = request["admin_form"]
+    kind, record, name = data.get("kind", ""), data.get("record", ""), data.get("field", "")
+    try:
+        request.app[STORE].change(request["admin_user"], kind, record, name, data.get("value", ""),
+                                  data.get("source_url", ""), data.get("note", ""))
+    except curation.NotFound:
+        raise web.HTTPNotFound() from None
+    except CurationError as err:
+        return page(request, "admin_refused.html", status=400, message=str(err), back=_back(kind, record))
+    raise web.HTTPSeeOther(_back(kind, record) + "?saved=1")
+
+
+async def confirm(request: web.Request) -> web.Response:
+    data = request["admin_form"]
+    kind, record = data.get("kind", ""), data.get("record", "")
+    if kind not in freshness.DUE_MONTHS:
+        raise web.HTTPNotFound()
+    try:
+        request.app[STORE].change(request["admin_user"], kind, record, "checked", time.strftime("%Y-%m-%d"),
+                                  data.get("source_url", ""), data.get("note", "") or "checked against the source")
+    except curation.NotFound:
+        raise web.HTTPNotFound() from None
+    except CurationError as err:
+        return page(request, "admin_refused.html", status=400, message=str(err), back=_back(kind, record))
+    raise web.HTTPSeeOther(_back(kind, record) + "?saved=1")
+
+
+async def history(request: web.Request) -> web.Response:
+    return page(request, "admin_history.html", changes=request.app[STORE].history())
+
+
+async def revert(request: web.Request) -> web.Response:
+    data = request["admin_form"]
+    try:
+        change = request.app[STORE].revert(request["admin_user"], int(data.get("change", "0") or 0),
+                                           data.get("note", ""))
+    except (curation.NotFound, ValueError):
+        raise web.HTTPNotFound() from None
+    except CurationError as err:
+        return page(request, "admin_refused.html", status=400, message=str(err), back="/admin/history")
+    del change
+    raise web.HTTPSeeOther("/admin/history?saved=1")
+
+
+async def conflicts(request: web.Request) -> web.Response:
+    data = request["admin_form"]
+    try:
+        request.app[STORE].resolve(request["admin_user"], int(data.get("conflict", "0") or 0),
+                                   data.get("take") == "import", data.get("source_url", ""), data.get("note", ""))
+    except (curation.NotFound, ValueError):
+        raise web.HTTPNotFound() from None
+    except CurationError as err:
+        return page(request, "admin_refused.html", status=400, message=str(err), back="/admin")
+    raise web.HTTPSeeOther("/admin?saved=1")
+
+
+async def accounts(request: web.Request) -> web.Response:
+    return page(request, "admin_accounts.html", accounts=request.app[STORE].accounts(), roles=curation.ROLES,
+                now=time.time())
+
+
+async def accounts_post(request: web.Request) -> web.Response:
+    data, store = request["admin_form"], request.app[STORE]
+    username = data.get("username", "").strip().lower()
+    try:
+        if data.get("action") == "create":
+            await asyncio.get_running_loop().run_in_executor(
+                None, store.create_user, username, data.get("password", ""), data.get("role", ""))
+        elif data.get("action") == "reset":
+            await asyncio.get_running_loop().run_in_executor(None, store.set_password, username,
+                                                             data.get("password", ""))
+        else:
+            raise web.HTTPBadRequest()
+    except curation.NotFound:
+        raise web.HTTPNotFound() from None
+    except CurationError as err:
+        return page(request, "admin_refused.html", status=400, message=str(err), back="/admin/accounts")
+    raise web.HTTPSeeOther("/admin/accounts?saved=1")
+
+
+async def _open_store(app: web.Application):
+    yield
+    app[STORE].close()
+
+
+def setup(app: web.Application) -> None:
+    """Add the back office to `app`: its store, its session and guard middleware, its routes."""
+    cfg = app[SETTINGS]
+    store = app[STORE] = Curation(cfg.curation_db, cfg.db)
+    storage = admin_session.CurationStorage(store, idle=cfg.admin_session_idle, secure=cfg.admin_cookie_secure)
+    app.middlewares.extend([session_middleware(storage), guard])
+    app.cleanup_ctx.append(_open_store)
+    for method, path, handler in ROUTES:
+        app.router.add_route(method, path, handler)
+
+
+ROUTES = (
+    ("GET", "/admin/sign-in", sign_in_page), ("POST", "/admin/sign-in", sign_in),
+    ("POST", "/admin/sign-out", sign_out), ("POST", "/admin/sign-out-everywhere", sign_out_everywhere),
+    ("GET", "/admin", queue), ("GET", "/admin/records", records), ("GET", "/admin/service/{id}", service),
+    ("GET", "/admin/training/{id}", training), ("GET", "/admin/context", context),
+    ("POST", "/admin/edit", edit), ("POST", "/admin/confirm", confirm), ("GET", "/admin/history", history),
+    ("POST", "/admin/revert", revert), ("POST", "/admin/conflicts", conflicts),
+    ("GET", "/admin/accounts", accounts), ("POST", "/admin/accounts", accounts_post),
+)

@@ -1,0 +1,301 @@
+"""The back office (issue 15) over real HTTP: a real web server, its own copy of the directory and a curation store.
+
+Who may do what (every route refuses without a session, CSRF, roles), how sign-in resists (lock-out, rate
+limit, no session fixation), and that an edit is checked, kept in the append-only history, live at once
+in the directory's answers, revertible, and kept by a rebuild from the seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import http.cookies
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from bot.web.admin import ROUTES
+from directory.build import SEED, build
+from directory.curation import Curation, Invalid, check_phone
+from tests.conftest import ROOT, fetch, get_json, web_alone
+
+PASSWORD = "a long enough pass phrase"
+
+
+class Browser:
+    """One user agent: keeps the back-office cookie, reads the forms' tokens."""
+
+    def __init__(self, url: str):
+        self.url, self.cookie = url, ""
+
+    def request(self, path: str, data: dict | None = None) -> tuple[int, dict, str]:
+        headers = {"Cookie": f"relais_admin={self.cookie}"} if self.cookie else {}
+        body = None
+        if data is not None:
+            body = urllib.parse.urlencode(data).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        status, head, raw = fetch(self.url + path, "POST" if data is not None else "GET", body, headers)
+        for value in head.get_all("Set-Cookie") or []:
+            morsel = http.cookies.SimpleCookie(value).get("relais_admin")
+            if morsel is not None:
+                self.cookie = morsel.value
+        return status, dict(head.items()), raw.decode("utf-8", "replace")
+
+    def csrf(self, path: str = "/admin") -> str:
+        status, _, page = self.request(path)
+        assert status == 200, page
+        return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> int:
+        status, _, page = self.request("/admin/sign-in")
+        assert status == 200, (status, page)
+        token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+        status, _, _ = self.request("/admin/sign-in", {"token": token, "username": username, "password": password})
+        return status
+
+    def post(self, path: str, **fields: str) -> tuple[int, str]:
+        status, _, page = self.request(path, {"csrf": self.csrf(), **fields})
+        return status, page
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory):
+    """A web server on a copy of the directory, with an editor and a coordinator; yields (url, folder)."""
+    folder = tmp_path_factory.mktemp("office")
+    shutil.copy(ROOT / "directory" / "relais.db", folder / "relais.db")
+    store = Curation(folder / "curation.db")
+    store.create_user("eddie", PASSWORD, "editor")
+    store.create_user("cora", PASSWORD, "coordinator")
+    store.close()
+    with web_alone(RELAIS_DB=str(folder / "relais.db"), RELAIS_CURATION_DB=str(folder / "curation.db"),
+                   RELAIS_ADMIN_COOKIE_SECURE="no", RELAIS_RATE_SIGNIN="30/30", log_path=folder / "web.log") as url:
+        yield url, folder
+
+
+def confidence_of(url: str, name: str) -> str:
+    status, body = get_json(f"{url}/api/directory/search?q={urllib.parse.quote(name)}&type=service")
+    assert status == 200
+    return body["results"][0]["confidence"]
+
+
+def phone_of(url: str, name: str) -> str:
+    status, body = get_json(f"{url}/api/directory/search?q={urllib.parse.quote(name)}&type=service")
+    assert status == 200
+    return body["results"][0]["phone"]
+
+
+@pytest.mark.parametrize("method, path", [(m, p.replace("{id}", "evc_0800")) for m, p, _ in ROUTES
+                                          if p != "/admin/sign-in"])
+def test_every_admin_route_refuses_without_a_session(office, method, path):
+    url, _ = office
+    for cookie in ("", "relais_admin=forged-or-expired-key"):
+        status, head, body = fetch(url + path, method, b"csrf=x" if method == "POST" else None,
+                                   {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        if method == "GET":
+            assert status == 303 and head["Location"] == "/admin/sign-in", path
+        else:
+            assert status == 403, path
+        assert b"evc_0800" not in body and b"0800" not in body
+
+
+def test_signing_in_starts_a_new_session_and_signing_out_ends_it(office):
+    url, _ = office
+    browser = Browser(url)
+    browser.cookie = "planted-by-an-attacker"
+    assert browser.sign_in("eddie", "wrong password here") == 401 and browser.cookie == "planted-by-an-attacker"
+    assert browser.sign_in("eddie") == 303
+    first = browser.cookie
+    assert first and first != "planted-by-an-attacker"
+    assert browser.request("/admin")[0] == 200
+    assert browser.sign_in("eddie") == 303 and browser.cookie != first  # signing in again: a new key
+    stale = Browser(url)
+    stale.cookie = first
+    assert stale.request("/admin")[0] == 303  # the old key is dead
+    assert browser.post("/admin/sign-out")[0] == 303
+    again = Browser(url)
+    again.cookie = browser.cookie or first
+    assert again.request("/admin")[0] == 303
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_account(office):
+    url, _ = office
+    phone, laptop = Browser(url), Browser(url)
+    assert phone.sign_in("cora") == 303 and laptop.sign_in("cora") == 303
+    assert laptop.request("/admin")[0] == 200
+    assert phone.post("/admin/sign-out-everywhere")[0] == 303
+    assert laptop.request("/admin")[0] == 303
+
+
+def test_an_account_locks_after_five_failures_even_for_the_right_password(office):
+    url, folder = office
+    store = Curation(folder / "curation.db")
+    store.create_user("locky", PASSWORD, "editor")
+    browser = Browser(url)
+    for _ in range(5):
+        assert browser.sign_in("locky", "not the password at all") == 401
+    assert browser.sign_in("locky") == 401
+    _, _, page = browser.request("/admin/sign-in")
+    store.set_password("locky", "another long pass phrase")  # a coordinator's reset unlocks it
+    store.close()
+    assert browser.sign_in("locky", "another long pass phrase") == 303
+
+
+def test_sign_in_is_rate_limited_per_client(tmp_path):
+    store = Curation(tmp_path / "curation.db")
+    store.close()
+    with web_alone(RELAIS_CURATION_DB=str(tmp_path / "curation.db"), RELAIS_RATE_SIGNIN="3/3",
+                   RELAIS_ADMIN_COOKIE_SECURE="no") as url:
+        statuses = [Browser(url).sign_in("nobody") for _ in range(5)]
+    assert statuses[:3] == [401, 401, 401] and statuses[3:] == [429, 429]
+
+
+def test_a_form_without_the_sessions_token_is_refused(office):
+    url, _ = office
+    browser, other = Browser(url), Browser(url)
+    assert browser.sign_in("eddie") == 303 and other.sign_in("cora") == 303
+    before = phone_of(url, "Awel")
+    for token in ("", "guess", other.csrf()):
+        status, _, _ = browser.request("/admin/edit", {"csrf": token, "kind": "service", "record": "awel_102",
+                                                       "field": "phone", "value": "02 534 37 43",
+                                                       "source_url": "https://www.awel.be/", "note": "csrf"})
+        assert status == 403
+    assert phone_of(url, "Awel") == before
+
+
+def test_an_edit_is_checked_recorded_and_live_at_once_and_a_coordinator_reverts_it(office):
+    url, folder = office
+    editor, coordinator = Browser(url), Browser(url)
+    assert editor.sign_in("eddie") == 303 and coordinator.sign_in("cora") == 303
+    before = phone_of(url, "Télé-Accueil")
+    edit = {"kind": "service", "record": "tele_accueil_107", "field": "phone"}
+    for value, source, note, message in [
+        ("0800 ABC", "https://tele-accueil.be/", "new number", "is not a Belgian phone number"),
+        ("02 538 49 49", "", "new number", "web address"),
+        ("02 538 49 49", "https://tele-accueil.be/", "", "Say why"),
+    ]:
+        status, page = editor.post("/admin/edit", **edit, value=value, source_url=source, note=note)
+        assert status == 400 and message in page.replace("&#39;", "'")
+    assert phone_of(url, "Télé-Accueil") == before
+    status, _ = editor.post("/admin/edit", **edit, value="02 538 49 49", source_url="https://tele-accueil.be/",
+                            note="the source now gives this number")
+    assert status == 303 and phone_of(url, "Télé-Accueil") == "02 538 49 49"
+    status, hsds = get_json(f"{url}/hsds/services?search=" + urllib.parse.quote("Télé-Accueil"))
+    status, full = get_json(f"{url}/hsds/services/{hsds['contents'][0]['id']}")
+    assert full["phones"][0]["number"] == "02 538 49 49"
+    _, _, history = coordinator.request("/admin/history")
+    assert "tele_accueil_107 phone" in history and before in history and "the source now gives" in history
+    change = re.search(r'name="change" value="(\d+)"', history).group(1)
+    assert editor.post("/admin/revert", change=change, note="mistake")[0] == 403
+    assert coordinator.post("/admin/revert", change=change, note="the old number still works")[0] == 303
+    assert phone_of(url, "Télé-Accueil") == before
+    conn = sqlite3.connect(folder / "curation.db")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE changes SET new = 'x'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM changes")
+    conn.rollback()
+    rows = conn.execute("SELECT username, old, new, reverts FROM changes WHERE record = 'tele_accueil_107'").fetchall()
+    conn.close()
+    assert rows == [("eddie", before, "02 538 49 49", None), ("cora", "02 538 49 49", before, int(change))]
+
+
+def test_hours_are_parsed_into_slots_and_confirming_moves_the_check_date(office):
+    url, folder = office
+    editor = Browser(url)
+    assert editor.sign_in("eddie") == 303
+    status, page = editor.post("/admin/edit", kind="service", record="garance", field="hours",
+                               value="mo-fr 9-17", source_url="https://www.garance.be/", note="hours")
+    assert status == 400 and "HH:MM" in page
+    status, _ = editor.post("/admin/edit", kind="service", record="garance", field="hours",
+                            value="mo-th 09:00-17:00; fr 09:00-12:30", source_url="https://www.garance.be/",
+                            note="hours on the contact page")
+    assert status == 303
+    live = sqlite3.connect(folder / "relais.db")
+    assert live.execute("SELECT weekday, opens, closes FROM schedules WHERE service_id = 'garance' "
+                        "ORDER BY weekday").fetchall() == [(0, 540, 1020), (1, 540, 1020), (2, 540, 1020),
+                                                           (3, 540, 1020), (4, 540, 750)]
+    assert confidence_of(url, "GAMS") == "confirmed"
+    live.execute("UPDATE services SET checked = '2024-01-15' WHERE id = 'gams'")
+    live.commit()
+    _, _, queue = editor.request("/admin")
+    assert "/admin/service/gams" in queue and "overdue" in queue
+    assert confidence_of(url, "GAMS") == "unconfirmed"  # overdue: the bot and the APIs say it is not confirmed
+    status, _ = editor.post("/admin/confirm", kind="service", record="gams", source_url="https://gams.be/")
+    assert status == 303
+    checked = live.execute("SELECT checked FROM services WHERE id = 'gams'").fetchone()[0]
+    assert checked > "2026-01-01" and confidence_of(url, "GAMS") == "confirmed"
+    assert "/admin/service/gams" not in editor.request("/admin")[2]
+
+
+def test_only_a_coordinator_manages_accounts_and_no_account_has_a_weak_password(office):
+    url, _ = office
+    editor, coordinator = Browser(url), Browser(url)
+    assert editor.sign_in("eddie") == 303 and coordinator.sign_in("cora") == 303
+    assert editor.request("/admin/accounts")[0] == 403
+    status, page = coordinator.post("/admin/accounts", action="create", username="newbie", role="editor",
+                                    password="short")
+    assert status == 400 and "at least 12" in page
+    assert coordinator.post("/admin/accounts", action="create", username="newbie", role="editor",
+                            password=PASSWORD)[0] == 303
+    assert Browser(url).sign_in("newbie") == 303
+
+
+def test_every_phone_in_the_seed_passes_the_back_offices_check():
+    with open(SEED / "services.csv", encoding="utf-8") as f:
+        phones = [row["phone"] for row in csv.DictReader(f)]
+    conn = sqlite3.connect(ROOT / "directory" / "relais.db")
+    built = [row[0] for row in conn.execute("SELECT phone FROM services WHERE phone != ''")]
+    assert len(built) > 20 and len(phones) >= len(built)
+    for phone in built:
+        assert check_phone(phone) == phone
+    for bad in ("12", "02 53", "+33 1 23 45 67 89", "0800-ABC", "112; DROP TABLE"):
+        with pytest.raises(Invalid):
+            check_phone(bad)
+
+
+def test_a_rebuild_keeps_the_edit_and_a_changed_seed_goes_to_the_conflict_queue(tmp_path):
+    seed = tmp_path / "seed"
+    shutil.copytree(SEED, seed)
+    built = build(tmp_path / "relais.db", seed)
+    store = Curation(tmp_path / "curation.db", built)
+    original = store.current("service", "cpvcf", "phone")
+    store.change("eddie", "service", "cpvcf", "phone", "02 123 45 67", "https://example.org/cpvcf", "new number")
+    store.change("eddie", "service_text", "cpvcf/what/en", "text", "A centre that helps.", "https://example.org/",
+                 "clearer")
+    build(built, seed, curation_db=tmp_path / "curation.db")
+    assert store.current("service", "cpvcf", "phone") == "02 123 45 67"
+    assert store.current("service_text", "cpvcf/what/en", "text") == "A centre that helps."
+    assert store.conflicts() == []
+    rows = (seed / "services.csv").read_text(encoding="utf-8")
+    (seed / "services.csv").write_text(rows.replace(original, "02 999 99 99", 1), encoding="utf-8")
+    build(built, seed, curation_db=tmp_path / "curation.db")
+    assert store.current("service", "cpvcf", "phone") == "02 123 45 67"  # the import did not clobber the edit
+    [conflict] = store.conflicts()
+    assert (conflict["record"], conflict["curated"], conflict["imported"]) == ("cpvcf", "02 123 45 67",
+                                                                               "02 999 99 99")
+    store.resolve("cora", conflict["id"], take_import=True, source_url="https://example.org/cpvcf", note="moved")
+    assert store.current("service", "cpvcf", "phone") == "02 999 99 99" and store.conflicts() == []
+    build(built, seed, curation_db=tmp_path / "curation.db")
+    assert store.current("service", "cpvcf", "phone") == "02 999 99 99" and store.conflicts() == []
+    store.close()
+
+
+def test_accounts_come_from_the_command_line_with_a_password_of_their_own(tmp_path):
+    env = {"RELAIS_CURATION_DB": str(tmp_path / "curation.db"), "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+
+    def admin(*args: str, password: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "directory", "admin", *args], cwd=ROOT, env=env, text=True,
+                              input=password + "\n", capture_output=True, timeout=60)
+
+    assert admin("create-user", "ana", "--role", "coordinator", "--password-stdin", password="short").returncode == 1
+    assert admin("create-user", "ana", "--role", "coordinator", "--password-stdin").returncode == 1  # empty
+    done = admin("create-user", "ana", "--role", "coordinator", "--password-stdin", password=PASSWORD)
+    assert done.returncode == 0, done.stderr
+    assert "ana\tcoordinator" in admin("list").stdout
+    stored = sqlite3.connect(Path(tmp_path) / "curation.db").execute("SELECT password_hash FROM accounts").fetchone()[0]
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
