@@ -33,8 +33,9 @@ def geocoder() -> Geocoder:
 def directory() -> Optional[Directory]:
     global _handle
     if _handle is not None:
-        if _handle.readable():
+        if _handle.readable() and not _handle.replaced():
             return _handle
+        _handle.close()
         _handle = None
     try:
         _handle = Directory(db_path())

@@ -35,9 +35,14 @@ class UnknownResponse(KeyError):
 def _responses() -> dict[str, dict[str, tuple[str, list]]]:
     """{response: {language: (text, its facts)}} from the rendered responses (bot/domain/responses.yml)."""
     rendered = yaml.safe_load(RESPONSES.read_text(encoding="utf-8"))["responses"]
-    return {name: {variant_language(v): (v["text"], ((v.get("custom") or {}).get(LANG_MARK) or {}).get(FACTS, []))
-                   for v in variants if "text" in v}
-            for name, variants in rendered.items()}
+    found: dict[str, dict[str, tuple[str, list]]] = {}
+    for name, variants in rendered.items():
+        by_lang = found.setdefault(name, {})
+        for variant in sorted(variants, key=lambda v: not v.get("condition")):  # a language's own variant first
+            if "text" in variant:
+                facts = ((variant.get("custom") or {}).get(LANG_MARK) or {}).get(FACTS, [])
+                by_lang.setdefault(variant_language(variant), (variant["text"], facts))
+    return found
 
 
 def t(response: str, lang: Optional[str], **values) -> str:

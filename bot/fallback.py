@@ -50,11 +50,12 @@ def response_text(name: str, lang: Optional[str], path: Path = DEFAULT_OUT,
     """The text of response `name` in `lang` (the unconditioned variant otherwise), its facts brought up to
     date from `directory` when given (bot/live_facts.py)."""
     variants = _responses(path)[name]
-    for variant in variants:
-        if variant.get("condition") and variant_language(variant) == lang:
-            facts = ((variant.get("custom") or {}).get(LANG_MARK) or {}).get(FACTS)
-            return live_facts.refresh(variant["text"], facts, lang or "", directory) if directory else variant["text"]
-    return next(v["text"] for v in variants if not v.get("condition"))
+    chosen = next((v for v in variants if v.get("condition") and variant_language(v) == lang),
+                  next(v for v in variants if not v.get("condition")))
+    facts = ((chosen.get("custom") or {}).get(LANG_MARK) or {}).get(FACTS)
+    if directory is None or not facts:
+        return chosen["text"]
+    return live_facts.refresh(chosen["text"], facts, lang or variant_language(chosen), directory)
 
 
 def search_unavailable_messages(lang: Optional[str], path: Path = DEFAULT_OUT,

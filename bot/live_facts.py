@@ -32,7 +32,7 @@ def current(directory: Optional[Directory], kind: str, key: str, lang: str) -> O
 
 def refresh(text: str, facts: Optional[Iterable], lang: str, directory: Optional[Directory]) -> str:
     """`text` with each listed fact's built value replaced by its current one (a number only where it
-    stands alone, never inside a longer number)."""
+    stands alone: never inside a longer number, a word such as "112BE" or an address such as "103ecoute.be")."""
     for item in facts or ():
         if not (isinstance(item, list) and len(item) == 3 and all(isinstance(x, str) for x in item)):
             continue
@@ -41,7 +41,7 @@ def refresh(text: str, facts: Optional[Iterable], lang: str, directory: Optional
         if not now or now == built or not built:
             continue
         if kind == "phone":
-            text = re.sub(rf"(?<!\d){re.escape(built)}(?!\d)", now.replace("\\", "\\\\"), text)
+            text = re.sub(rf"(?<![\w.@/]){re.escape(built)}(?![\w@/]|\.\w)", now.replace("\\", "\\\\"), text)
         else:
             text = text.replace(built, now)
     return text

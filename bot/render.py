@@ -162,7 +162,9 @@ def with_language_marks(variants: list) -> list:
     marked = [{**{k: x for k, x in v.items() if k != FACTS},
                "custom": {LANG_MARK: {"lang": variant_language(v), **({"facts": v[FACTS]} if v.get(FACTS) else {})}}}
               for v in conditioned]
-    return marked + [{k: x for k, x in v.items() if k != FACTS} for v in defaults]
+    plain = [{**{k: x for k, x in v.items() if k != FACTS}, **({"custom": {LANG_MARK: {"facts": v[FACTS]}}}
+                                                                if v.get(FACTS) else {})} for v in defaults]
+    return marked + plain
 
 
 def render(directory: Directory, folder: Path = TEMPLATES) -> dict:

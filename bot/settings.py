@@ -166,6 +166,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RELAIS_RATE_CHAT", "30/10", "per client: requests per minute/burst on /api/chat, or off", _rate),
     Variable("RELAIS_RATE_DIRECTORY", "240/60", "the same for /api/directory/* and /hsds/*", _rate),
     Variable("RELAIS_RATE_SIGNIN", "10/5", "the same for the back office's sign-in", _rate),
+    Variable("RELAIS_RATE_PROPOSE", "5/3", "the same for sending the public training form", _rate),
     Variable("RELAIS_CURATION_DB", "directory/curation.db",
              "the back office's accounts and the history of edits (relative to the checkout)", _path),
     Variable("RELAIS_ADMIN_SESSION_IDLE", "3600", "seconds without a request before a back-office session ends",
@@ -212,6 +213,7 @@ class Settings:
     rate_chat: Any
     rate_directory: Any
     rate_signin: Any
+    rate_propose: Any
     curation_db: Path
     admin_session_idle: float
     admin_cookie_secure: bool

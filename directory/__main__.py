@@ -8,6 +8,7 @@
   stats                    what the database holds
   import-afmps FILE        refresh seed/pharmacies*.csv from the AFMPS xlsx or its JSON compilation
   import-all FOLDER        refresh every imported seed file from the research data folder
+  export-seed              write the back office's edits and approved trainings into the seed files
   admin create-user NAME --role editor|coordinator
                            a back-office account (asks for its first password, or reads it with
                            --password-stdin); there is no default account and no default password
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("import-all")
     p.add_argument("folder", type=Path)
     p.add_argument("--checked", default=date.today().isoformat())
+    p = sub.add_parser("export-seed")
+    p.add_argument("--seed", type=Path, default=SEED, help="the seed folder to write (default: %(default)s)")
     p = sub.add_parser("admin")
     p.add_argument("action", choices=["create-user", "set-password", "sign-out", "list"])
     p.add_argument("username", nargs="?")
@@ -135,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "admin":
         return _admin(args)
+    if args.command == "export-seed":
+        from bot import settings
+        from directory.export import export_seed
+
+        cfg = settings.load()
+        written = export_seed(cfg.db, cfg.curation_db, args.seed)
+        print("wrote " + ", ".join(written) if written else "the seed already holds every edit")
+        return 0
 
     if args.command == "build":
         if not args.force and not args.pharmacies and is_current(args.db):

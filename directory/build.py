@@ -410,7 +410,7 @@ class Builder:
                 **{f"format_{lang}": (t.get("format") or {}).get(lang, "") for lang in langs},
                 "url": t.get("url", ""),
                 "venue_lat": None, "venue_lon": None, "source": t["source"], "confidence": t["confidence"],
-                "checked": checked})
+                "checked": str(t.get("checked", checked))})
             body = " ".join([t["organiser"], self.labels("audience", t["audiences"]), self.labels("topic", t["topics"]),
                              *(t.get("format") or {}).values(), "formation opleiding training"])
             self.db.table("search_index").insert({"doc_type": "training", "doc_id": t["id"], "short": "",
@@ -432,11 +432,15 @@ def build(db_path: Path = DEFAULT_DB, seed: Path = SEED, pharmacies: Optional[Pa
         for warning in builder.warnings:
             print(f"note: {warning}")
         if curation_db is not None and Path(curation_db).exists():
+            from directory import proposals
             from directory.curation import Curation
 
             store = Curation(curation_db)
             try:
                 with db.conn:
+                    added = proposals.replay(store, db.conn)
+                    if added:
+                        print(f"curation: {added} approved training proposal(s) put back")
                     for done in store.replay(db.conn):
                         print(f"curation: {done}")
             finally:

@@ -23,6 +23,7 @@ import json
 import re
 import secrets
 import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -41,6 +42,8 @@ ROLES = ("editor", "coordinator")
 MIN_PASSWORD = 12
 MAX_FAILURES = 5  # sign-in failures in a row before the account is locked
 LOCK_MINUTES = 15
+REFUSED = (f"Wrong user name or password. After {MAX_FAILURES} failed attempts in a row an account waits "
+           f"{LOCK_MINUTES} minutes; a coordinator can reset its password.")
 MAX_VALUE = 2000
 MAX_NOTE = 500
 
@@ -89,7 +92,7 @@ class NotFound(LookupError):
 
 # Values and their checks
 
-PHONE = re.compile(r"(?:\+32|0032|0)\d{8,9}|1\d{2,3}|116\d{3}")  # national, short, European 116 xxx
+PHONE = re.compile(r"(?:\+32|0032|0)[0-9]{8,9}|1[0-9]{2,3}|116[0-9]{3}")  # national, short, European 116 xxx
 
 
 def check_phone(value: str) -> str:
@@ -97,7 +100,7 @@ def check_phone(value: str) -> str:
     value = " ".join(value.split())
     if not value:
         raise Invalid("A phone number is required: leave the service unconfirmed rather than without a number.")
-    if not re.fullmatch(r"\+?[\d ./()-]+", value) or not PHONE.fullmatch(re.sub(r"[ ./()-]", "", value)):
+    if not re.fullmatch(r"\+?[0-9 ./()-]+", value) or not PHONE.fullmatch(re.sub(r"[ ./()-]", "", value)):
         raise Invalid(f"{value!r} is not a Belgian phone number (for example 02 535 45 42, 0800 30 030, 1712).")
     return value
 
@@ -138,9 +141,12 @@ def check_confidence(value: str) -> str:
 
 def check_date(value: str) -> str:
     try:
-        return date.fromisoformat(value.strip()).isoformat()
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise Invalid("A date is written YYYY-MM-DD.") from None
+    if day > date.today():
+        raise Invalid("A check date cannot be in the future.")
+    return day.isoformat()
 
 
 @dataclass(frozen=True)
@@ -270,14 +276,30 @@ class Curation:
     def __init__(self, path: Path | str = DEFAULT_CURATION_DB, live_db: Optional[Path | str] = None):
         self.path = Path(path)
         self.live_db = Path(live_db) if live_db else None
-        self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
-        self.conn.row_factory = sqlite3.Row
+        self._local = threading.local()  # one connection per thread: the web server hashes in worker threads
+        self._opened: list[sqlite3.Connection] = []
         self.conn.executescript(SCHEMA)
         self.hasher = PasswordHasher()  # Argon2id with the library's defaults (RFC 9106)
         self._secret = b""
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection to the store."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = sqlite3.connect(self.path, timeout=5)
+            conn.row_factory = sqlite3.Row
+            self._opened.append(conn)
+        return conn
+
     def close(self) -> None:
-        self.conn.close()
+        for conn in self._opened:
+            try:
+                conn.close()
+            except sqlite3.ProgrammingError:  # made in a thread that has gone
+                pass
+        self._opened.clear()
+        self._local = threading.local()
 
     def secret(self) -> bytes:
         """This store's random secret (made once), for the sign-in form's token."""
@@ -330,27 +352,28 @@ class Curation:
         return row["role"] if row else None
 
     def verify(self, username: str, password: str, now: float) -> str:
-        """The role of the account when the password is right; raises SignInRefused otherwise. Each failure
-        counts; after MAX_FAILURES in a row the account is locked for LOCK_MINUTES, whatever the password."""
-        row = self.conn.execute("SELECT * FROM accounts WHERE username = ?", (username,)).fetchone()
-        if row is None:
-            try:  # the same work as for a real account, so the time taken does not tell which names exist
+        """The role of the account when the password is right; raises SignInRefused otherwise, with one
+        message whatever went wrong. Each attempt is counted before the password is checked, so parallel
+        attempts cannot slip past the count; after MAX_FAILURES in a row the account is locked for
+        LOCK_MINUTES, whatever the password."""
+        with self.conn:
+            row = self.conn.execute(
+                "UPDATE accounts SET failures = failures + 1 WHERE username = ? AND locked_until <= ? "
+                "RETURNING failures, role, password_hash", (username, now)).fetchone()
+        if row is None or row["failures"] > MAX_FAILURES:  # unknown, locked, or beyond the count
+            try:  # the same work as for a real attempt, so the time taken tells nothing
                 self.hasher.verify(DUMMY_HASH, password)
             except VerificationError:
                 pass
-            raise SignInRefused("Wrong user name or password.")
-        if row["locked_until"] > now:
-            raise SignInRefused(f"Too many failed attempts: this account is locked for up to {LOCK_MINUTES} "
-                                "minutes. A coordinator can reset its password.")
+            raise SignInRefused(REFUSED)
         try:
             self.hasher.verify(row["password_hash"], password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            failures = row["failures"] + 1
-            locked = now + LOCK_MINUTES * 60 if failures >= MAX_FAILURES else 0
-            with self.conn:
-                self.conn.execute("UPDATE accounts SET failures = ?, locked_until = ? WHERE username = ?",
-                                  (0 if locked else failures, locked, username))
-            raise SignInRefused("Wrong user name or password.") from None
+            if row["failures"] >= MAX_FAILURES:
+                with self.conn:
+                    self.conn.execute("UPDATE accounts SET failures = 0, locked_until = ? WHERE username = ?",
+                                      (now + LOCK_MINUTES * 60, username))
+            raise SignInRefused(REFUSED) from None
         with self.conn:
             self.conn.execute("UPDATE accounts SET failures = 0, locked_until = 0 WHERE username = ?", (username,))
             if self.hasher.check_needs_rehash(row["password_hash"]):
@@ -419,17 +442,19 @@ class Curation:
         day = (today or date.today()).isoformat()
         live = self._live()
         try:
+            # One transaction over both files (the store attached to the live directory): the history never
+            # holds a change the directory does not, nor the other way round.
+            live.execute("ATTACH DATABASE ? AS curation", (str(self.path),))
             live.execute("BEGIN IMMEDIATE")
             old = read_value(live, kind, record, name)
             if old == new:
                 live.rollback()
                 return None
             write_value(live, kind, record, name, new, day)
-            with self.conn:
-                cursor = self.conn.execute(
-                    "INSERT INTO changes (at, username, kind, record, field, old, new, source_url, note, reverts) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?)", (_now(), username, kind, record, name, old, new, source_url,
-                                                     note, reverts))
+            cursor = live.execute(
+                "INSERT INTO curation.changes (at, username, kind, record, field, old, new, source_url, note, "
+                "reverts) VALUES (?,?,?,?,?,?,?,?,?,?)", (_now(), username, kind, record, name, old, new, source_url,
+                                                          note, reverts))
             live.commit()
         except BaseException:
             live.rollback()
@@ -469,6 +494,8 @@ class Curation:
             change = Change(**dict(row))
             chains.setdefault((change.kind, change.record, change.field), []).append(change)
         for (kind, record, name), chain in chains.items():
+            if (kind, name) not in FIELDS:  # a record's creation (an approved proposal): directory/proposals.py
+                continue
             curated = chain[-1].new
             try:
                 seeded = read_value(live, kind, record, name)
@@ -501,18 +528,21 @@ class Curation:
         if row is None:
             raise NotFound(str(conflict_id))
         kind, record, name = row["kind"], row["record"], row["field"]
-        if take_import:
-            change = self.change(username, kind, record, name, row["imported"], source_url, note)
-        else:
+        note = " ".join(note.split())
+        if not note or len(note) > MAX_NOTE:
+            raise Invalid(f"Say why, in at most {MAX_NOTE} characters.")
+        change = self.change(username, kind, record, name, row["imported"], source_url, note) if take_import \
+            else None
+        if change is None:  # kept the edit, or the import's value is there already: record the decision
+            current = self.current(kind, record, name)
             with self.conn:
                 cursor = self.conn.execute(
                     "INSERT INTO changes (at, username, kind, record, field, old, new, source_url, note) "
-                    "VALUES (?,?,?,?,?,?,?,?,?)", (_now(), username, kind, record, name, row["imported"],
-                                                   row["curated"], check_url(source_url), note.strip() or "kept"))
+                    "VALUES (?,?,?,?,?,?,?,?,?)", (_now(), username, kind, record, name, row["imported"], current,
+                                                   check_url(source_url), note))
             change = self.get_change(int(cursor.lastrowid or 0))
         with self.conn:
-            self.conn.execute("UPDATE conflicts SET resolved_by = ? WHERE id = ?",
-                              (change.id if change else None, conflict_id))
+            self.conn.execute("UPDATE conflicts SET resolved_by = ? WHERE id = ?", (change.id, conflict_id))
 
 
 DUMMY_HASH = PasswordHasher().hash("relais: no such account")

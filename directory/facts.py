@@ -76,6 +76,7 @@ class Directory:
         self.path = Path(db_path)
         if not self.path.exists():
             raise FileNotFoundError(f"directory database not found: {self.path} (run `make db`)")
+        self.inode = self.path.stat().st_ino
         self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         self.conn.row_factory = sqlite3.Row
         self.gazetteer = Gazetteer(self.conn)
@@ -183,6 +184,21 @@ class Directory:
             "and c.value = 'emergency' limit 1"
         ).fetchone()
         return row is not None
+
+    def reopen(self) -> None:
+        """Read the file now at this path from here on (raises FileNotFoundError or sqlite3.Error)."""
+        fresh = Directory(self.path)
+        old = self.conn
+        self.conn, self.gazetteer, self.inode = fresh.conn, fresh.gazetteer, fresh.inode
+        old.close()
+
+    def replaced(self) -> bool:
+        """True when the file at this path is no longer the one opened (a rebuild renamed a new one into place,
+        or it is gone): reopen to read the current directory."""
+        try:
+            return self.path.stat().st_ino != self.inode
+        except OSError:
+            return True
 
     def readable(self) -> bool:
         """True when the database file still answers."""

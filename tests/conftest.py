@@ -36,7 +36,8 @@ DB = settings.load({}).db
 MODEL = ROOT / "models" / "relais.tar.gz"
 READY_LINE = "Relais is ready"
 # Tests send hundreds of requests a minute from one address; the limits have their own test.
-NO_RATE_LIMITS = {"RELAIS_RATE_CHAT": "off", "RELAIS_RATE_DIRECTORY": "off", "RELAIS_RATE_SIGNIN": "off"}
+NO_RATE_LIMITS = {"RELAIS_RATE_CHAT": "off", "RELAIS_RATE_DIRECTORY": "off", "RELAIS_RATE_SIGNIN": "off",
+                  "RELAIS_RATE_PROPOSE": "off"}
 # The back office's store of the servers the tests start: never the checkout's own (directory/curation.db).
 CURATION_FOLDER = Path(tempfile.mkdtemp(prefix="relais-curation-"))
 atexit.register(shutil.rmtree, CURATION_FOLDER, True)
@@ -49,9 +50,9 @@ TIERS = {
     "unit": ["test_actions", "test_danger_lexicon", "test_directory", "test_geocoding", "test_importers",
              "test_build_chain", "test_language_detection", "test_logsafe", "test_rasa_server", "test_responses",
              "test_opening", "test_speaker", "test_structure", "test_tracker_store", "test_exact_example",
-             "test_sentence_features"],
+             "test_sentence_features", "test_live_facts"],
     "integration": ["test_directory_api", "test_http_edge", "test_ratelimit", "test_webserver_degraded", "test_hsds",
-                    "test_admin"],
+                    "test_admin", "test_proposals"],
     "e2e": ["test_e2e_conversations", "test_fuzz", "test_launcher", "test_privacy_security", "test_red_team",
             "test_live_edits", "test_scale_out"],
     "browser": ["test_browser"],

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def office(tmp_path_factory):
     store.create_user("cora", PASSWORD, "coordinator")
     store.close()
     with web_alone(RELAIS_DB=str(folder / "relais.db"), RELAIS_CURATION_DB=str(folder / "curation.db"),
-                   RELAIS_ADMIN_COOKIE_SECURE="no", RELAIS_RATE_SIGNIN="30/30", log_path=folder / "web.log") as url:
+                   RELAIS_ADMIN_COOKIE_SECURE="no", RELAIS_RATE_SIGNIN="off", log_path=folder / "web.log") as url:
         yield url, folder
 
 
@@ -299,3 +300,102 @@ def test_accounts_come_from_the_command_line_with_a_password_of_their_own(tmp_pa
     assert "ana\tcoordinator" in admin("list").stdout
     stored = sqlite3.connect(Path(tmp_path) / "curation.db").execute("SELECT password_hash FROM accounts").fetchone()[0]
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_export_seed_writes_the_curation_back_and_a_rebuild_then_needs_no_replay(tmp_path):
+    from directory import proposals
+    from directory.export import export_seed
+
+    seed = tmp_path / "seed"
+    shutil.copytree(SEED, seed)
+    built = build(tmp_path / "relais.db", seed)
+    store = Curation(tmp_path / "curation.db", built)
+    store.change("eddie", "service", "garance", "phone", "02 000 00 01", "https://example.org/", "test value")
+    store.change("eddie", "service", "garance", "hours", "mo-fr 09:00-17:00", "https://example.org/", "test")
+    store.change("eddie", "service_text", "cpvcf/what/nl", "text", "Een testtekst.", "https://example.org/", "t")
+    store.change("eddie", "training", "garance_pro", "url", "https://example.org/courses", "https://example.org/", "t")
+    context_id = sqlite3.connect(built).execute("SELECT id FROM context WHERE lang = 'en' LIMIT 1").fetchone()[0]
+    store.change("eddie", "context", f"{context_id}/en", "text", "A test context.", "https://example.org/", "t")
+    fields = {"title": "Test training", "organiser": "Example", "audiences": ["professionals"],
+              "topics": ["domestic"], "languages": ["en"], "format": "online", "dates": "on request",
+              "cost": "free", "contact": "a@example.org", "url": "https://example.org/t"}
+    training_id = proposals.approve(store, "cora", proposals.submit(store, fields, "en"))
+    before = {path.name: path.read_text(encoding="utf-8") for path in seed.iterdir() if path.is_file()}
+    written = export_seed(built, tmp_path / "curation.db", seed)
+    assert written == ["context.yml", "schedules.yml", "services.csv", "texts.yml", "trainings.yml"]
+    after = {path.name: path.read_text(encoding="utf-8") for path in seed.iterdir() if path.is_file()}
+    changed_csv = [line for line in after["services.csv"].splitlines() if line not in before["services.csv"]]
+    assert len(changed_csv) == 1 and changed_csv[0].startswith("garance,") and "02 000 00 01" in changed_csv[0]
+    assert before["texts.yml"].count("\n#") == after["texts.yml"].count("\n#")  # comments kept
+    rebuilt = build(tmp_path / "again.db", seed)  # from the exported seed alone, no curation store
+    fresh = Curation(tmp_path / "none.db", rebuilt)
+    assert fresh.current("service", "garance", "phone") == "02 000 00 01"
+    assert fresh.current("service", "garance", "hours") == "mo-fr 09:00-17:00"
+    assert fresh.current("service_text", "cpvcf/what/nl", "text") == "Een testtekst."
+    assert fresh.current("training", "garance_pro", "url") == "https://example.org/courses"
+    assert fresh.current("context", f"{context_id}/en", "text") == "A test context."
+    assert fresh.current("training", training_id, "confidence") == "partly"
+    build(built, seed, curation_db=tmp_path / "curation.db")
+    assert store.conflicts() == [] and export_seed(built, tmp_path / "curation.db", seed) == []
+    store.close()
+    fresh.close()
+
+
+def test_parallel_guesses_do_not_get_past_the_lock_out(office):
+    url, folder = office
+    store = Curation(folder / "curation.db")
+    store.create_user("racer", PASSWORD, "editor")
+    store.close()
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: Browser(url).sign_in("racer", "wrong guess number x"), range(12)))
+    assert set(statuses) == {401}
+    assert Browser(url).sign_in("racer") == 401  # locked now, even with the right password
+    conn = sqlite3.connect(folder / "curation.db")
+    assert conn.execute("SELECT locked_until > 0 FROM accounts WHERE username = 'racer'").fetchone() == (1,)
+    conn.close()
+
+
+@pytest.mark.parametrize("token", ["é", "²", "²³.x", "9" * 40, "1.\u0000"])
+def test_odd_tokens_and_bodies_are_refused_without_an_error(office, token):
+    url, _ = office
+    browser = Browser(url)
+    assert browser.sign_in("eddie") == 303
+    status, _, _ = browser.request("/admin/edit", {"csrf": token, "kind": "service"})
+    assert status == 403
+    status, _, page = Browser(url).request("/admin/sign-in", {"token": token, "username": "eddie",
+                                                               "password": PASSWORD})
+    assert status == 403
+    status, _, _ = fetch(url + "/admin/sign-in", "POST", b"token=\xff\xfe&username=\xc3",
+                         {"Content-Type": "application/x-www-form-urlencoded; charset=klingon"})
+    assert status == 400
+    for field, value in (("change", "9" * 30), ("change", "²"), ("conflict", "-1")):
+        coordinator = Browser(url)
+        assert coordinator.sign_in("cora") == 303
+        path = "/admin/revert" if field == "change" else "/admin/conflicts"
+        assert coordinator.post(path, **{field: value, "note": "x", "source_url": "https://example.org/"})[0] == 404
+
+
+def test_a_check_date_moves_only_by_confirming_and_never_into_the_future(office):
+    url, folder = office
+    editor = Browser(url)
+    assert editor.sign_in("eddie") == 303
+    status, _ = editor.post("/admin/edit", kind="service", record="gams", field="checked", value="2099-01-01",
+                            source_url="https://gams.be/", note="hide it from the queue")
+    assert status == 404
+    store = Curation(folder / "curation.db", folder / "relais.db")
+    with pytest.raises(Invalid, match="future"):
+        store.change("eddie", "service", "gams", "checked", "2099-01-01", "https://gams.be/", "no")
+    store.close()
+
+
+def test_after_a_rebuild_the_running_server_reads_the_new_file_and_edits_go_on(office):
+    url, folder = office
+    editor = Browser(url)
+    assert editor.sign_in("eddie") == 303
+    assert editor.post("/admin/edit", kind="service", record="maison_rue_verte", field="phone",
+                       value="02 000 00 02", source_url="https://example.org/", note="test value")[0] == 303
+    build(folder / "relais.db", SEED, curation_db=folder / "curation.db")  # renames a new file into place
+    assert phone_of(url, "Maison Rue Verte") == "02 000 00 02"
+    assert editor.post("/admin/edit", kind="service", record="maison_rue_verte", field="phone",
+                       value="02 000 00 03", source_url="https://example.org/", note="test value")[0] == 303
+    assert phone_of(url, "Maison Rue Verte") == "02 000 00 03"

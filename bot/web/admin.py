@@ -12,6 +12,8 @@
   POST /admin/revert                             (coordinator) put back what a change replaced
   POST /admin/conflicts                          (coordinator) settle an import conflict
   GET  /admin/accounts, POST /admin/accounts     (coordinator) list and create accounts, reset a password
+  GET  /admin/proposals                          trainings organisers proposed (bot/web/proposals.py), pending
+  POST /admin/proposals/decide                   (coordinator) publish or refuse one
 
 Pages are rendered on the server (Jinja2, autoescaped; no script, no
 third-party asset). Every path under /admin except the sign-in page needs a
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -33,7 +36,7 @@ from aiohttp_session import get_session, session_middleware
 
 from bot.web import admin_session
 from bot.web.keys import SETTINGS
-from directory import curation, freshness, languages
+from directory import curation, freshness, languages, proposals
 from directory.curation import Curation, CurationError
 
 log = logging.getLogger("relais.web")
@@ -41,7 +44,7 @@ STORE: web.AppKey = web.AppKey("admin_store", Curation)
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
                                autoescape=True, undefined=jinja2.StrictUndefined)
 PUBLIC = {"/admin/sign-in"}
-COORDINATOR_ONLY = {"/admin/revert", "/admin/conflicts", "/admin/accounts"}
+COORDINATOR_ONLY = {"/admin/revert", "/admin/conflicts", "/admin/accounts", "/admin/proposals/decide"}
 MAX_FORM = 16 * 1024
 
 
@@ -53,10 +56,33 @@ def page(request: web.Request, template: str, status: int = 200, **values) -> we
     return web.Response(text=body, status=status, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
+async def posted(request: web.Request, max_size: int = MAX_FORM):
+    """The request's form fields: 413 beyond `max_size` bytes, 400 when the body is not a readable form."""
+    if (request.content_length or 0) > max_size:
+        raise web.HTTPRequestEntityTooLarge(max_size=max_size, actual_size=request.content_length or 0)
+    try:
+        return await request.post()
+    except (UnicodeDecodeError, LookupError, ValueError):
+        raise web.HTTPBadRequest(reason="This form could not be read.") from None
+
+
+async def off_loop(function, *args):
+    """Run a store call in a worker thread (each has its own connection): a busy database or an Argon2 hash
+    never holds up the chat."""
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+
+def number(data: dict, name: str) -> int:
+    """A form's record number (a change, a conflict, a proposal); 404 for anything else."""
+    value = data.get(name, "")
+    if not re.fullmatch(r"[0-9]{1,9}", value):
+        raise web.HTTPNotFound()
+    return int(value)
+
+
 async def form(request: web.Request) -> dict:
-    if (request.content_length or 0) > MAX_FORM:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_FORM, actual_size=request.content_length or 0)
-    data = await request.post()
+    """The form's text fields (the first value of each)."""
+    data = await posted(request)
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
@@ -94,18 +120,18 @@ def live_conn(request: web.Request):
 # Signing in and out
 
 async def sign_in_page(request: web.Request, message: str = "", status: int = 200) -> web.Response:
-    token = admin_session.signin_token(request.app[STORE].secret())
+    token = admin_session.form_token(request.app[STORE].secret(), "sign-in")
     return page(request, "admin_sign_in.html", status=status, message=message, token=token)
 
 
 async def sign_in(request: web.Request) -> web.Response:
     store = request.app[STORE]
     data = await form(request)
-    if not admin_session.signin_token_ok(store.secret(), data.get("token", "")):
+    if not admin_session.form_token_ok(store.secret(), "sign-in", data.get("token", "")):
         return await sign_in_page(request, "This form has expired: please try again.", 403)
     username, password = data.get("username", "").strip().lower()[:60], data.get("password", "")[:1000]
     try:
-        await asyncio.get_running_loop().run_in_executor(None, store.verify, username, password, time.time())
+        await off_loop(store.verify, username, password, time.time())
     except curation.SignInRefused as refused:
         return await sign_in_page(request, str(refused), 401)
     await admin_session.start(request, store, username)
@@ -217,9 +243,11 @@ def _back(kind: str, record: str) -> str:
 async def edit(request: web.Request) -> web.Response:
     data = request["admin_form"]
     kind, record, name = data.get("kind", ""), data.get("record", ""), data.get("field", "")
+    if name == "checked":  # a check date moves only by confirming (/admin/confirm), to today
+        raise web.HTTPNotFound()
     try:
-        request.app[STORE].change(request["admin_user"], kind, record, name, data.get("value", ""),
-                                  data.get("source_url", ""), data.get("note", ""))
+        await off_loop(request.app[STORE].change, request["admin_user"], kind, record, name, data.get("value", ""),
+                       data.get("source_url", ""), data.get("note", ""))
     except curation.NotFound:
         raise web.HTTPNotFound() from None
     except CurationError as err:
@@ -233,8 +261,9 @@ async def confirm(request: web.Request) -> web.Response:
     if kind not in freshness.DUE_MONTHS:
         raise web.HTTPNotFound()
     try:
-        request.app[STORE].change(request["admin_user"], kind, record, "checked", time.strftime("%Y-%m-%d"),
-                                  data.get("source_url", ""), data.get("note", "") or "checked against the source")
+        await off_loop(request.app[STORE].change, request["admin_user"], kind, record, "checked",
+                       time.strftime("%Y-%m-%d"), data.get("source_url", ""),
+                       data.get("note", "") or "checked against the source")
     except curation.NotFound:
         raise web.HTTPNotFound() from None
     except CurationError as err:
@@ -249,22 +278,20 @@ async def history(request: web.Request) -> web.Response:
 async def revert(request: web.Request) -> web.Response:
     data = request["admin_form"]
     try:
-        change = request.app[STORE].revert(request["admin_user"], int(data.get("change", "0") or 0),
-                                           data.get("note", ""))
-    except (curation.NotFound, ValueError):
+        await off_loop(request.app[STORE].revert, request["admin_user"], number(data, "change"), data.get("note", ""))
+    except curation.NotFound:
         raise web.HTTPNotFound() from None
     except CurationError as err:
         return page(request, "admin_refused.html", status=400, message=str(err), back="/admin/history")
-    del change
     raise web.HTTPSeeOther("/admin/history?saved=1")
 
 
 async def conflicts(request: web.Request) -> web.Response:
     data = request["admin_form"]
     try:
-        request.app[STORE].resolve(request["admin_user"], int(data.get("conflict", "0") or 0),
-                                   data.get("take") == "import", data.get("source_url", ""), data.get("note", ""))
-    except (curation.NotFound, ValueError):
+        await off_loop(request.app[STORE].resolve, request["admin_user"], number(data, "conflict"),
+                       data.get("take") == "import", data.get("source_url", ""), data.get("note", ""))
+    except curation.NotFound:
         raise web.HTTPNotFound() from None
     except CurationError as err:
         return page(request, "admin_refused.html", status=400, message=str(err), back="/admin")
@@ -281,11 +308,9 @@ async def accounts_post(request: web.Request) -> web.Response:
     username = data.get("username", "").strip().lower()
     try:
         if data.get("action") == "create":
-            await asyncio.get_running_loop().run_in_executor(
-                None, store.create_user, username, data.get("password", ""), data.get("role", ""))
+            await off_loop(store.create_user, username, data.get("password", ""), data.get("role", ""))
         elif data.get("action") == "reset":
-            await asyncio.get_running_loop().run_in_executor(None, store.set_password, username,
-                                                             data.get("password", ""))
+            await off_loop(store.set_password, username, data.get("password", ""))
         else:
             raise web.HTTPBadRequest()
     except curation.NotFound:
@@ -293,6 +318,25 @@ async def accounts_post(request: web.Request) -> web.Response:
     except CurationError as err:
         return page(request, "admin_refused.html", status=400, message=str(err), back="/admin/accounts")
     raise web.HTTPSeeOther("/admin/accounts?saved=1")
+
+
+async def proposal_queue(request: web.Request) -> web.Response:
+    return page(request, "admin_proposals.html", proposals=proposals.pending(request.app[STORE]))
+
+
+async def proposal_decide(request: web.Request) -> web.Response:
+    data, store = request["admin_form"], request.app[STORE]
+    proposal_id = number(data, "proposal")
+    try:
+        if data.get("decision") == "approve":
+            training_id = await off_loop(proposals.approve, store, request["admin_user"], proposal_id)
+            raise web.HTTPSeeOther(f"/admin/training/{training_id}?saved=1")
+        if data.get("decision") == "reject":
+            await off_loop(proposals.reject, store, request["admin_user"], proposal_id)
+            raise web.HTTPSeeOther("/admin/proposals?saved=1")
+    except curation.NotFound:
+        raise web.HTTPNotFound() from None
+    raise web.HTTPBadRequest()
 
 
 async def _open_store(app: web.Application):
@@ -319,4 +363,5 @@ ROUTES = (
     ("POST", "/admin/edit", edit), ("POST", "/admin/confirm", confirm), ("GET", "/admin/history", history),
     ("POST", "/admin/revert", revert), ("POST", "/admin/conflicts", conflicts),
     ("GET", "/admin/accounts", accounts), ("POST", "/admin/accounts", accounts_post),
+    ("GET", "/admin/proposals", proposal_queue), ("POST", "/admin/proposals/decide", proposal_decide),
 )

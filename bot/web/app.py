@@ -10,7 +10,7 @@ from bot import fallback, shared_state
 from bot import settings as settings_mod
 from bot.ratelimit import RateLimiter, SharedRateLimiter
 from bot.settings import Settings
-from bot.web import admin, chat, directory_routes, health, hsds_routes, pages
+from bot.web import admin, chat, directory_routes, health, hsds_routes, pages, proposals
 from bot.web.chat import MAX_BODY
 from bot.web.keys import DRAINING, HTTP, LIMITERS, REDIS, REPLICAS_DOWN, SETTINGS
 from bot.web.middleware import errors_and_headers, rate_limit
@@ -26,8 +26,10 @@ async def _client(app: web.Application):
 
 
 def limiters(cfg: Settings, redis: Optional[Any]) -> dict:
-    """The chat, directory and sign-in rate limiters: in this process, or in Redis when RELAIS_REDIS_URL is set."""
-    groups = {"chat": cfg.rate_chat, "directory": cfg.rate_directory, "signin": cfg.rate_signin}
+    """The rate limiters of each route group (chat, directory, sign-in, training form): in this process, or in
+    Redis when RELAIS_REDIS_URL is set."""
+    groups = {"chat": cfg.rate_chat, "directory": cfg.rate_directory, "signin": cfg.rate_signin,
+              "propose": cfg.rate_propose}
     if redis is None:
         return {group: RateLimiter(limit) for group, limit in groups.items()}
     secret = shared_state.connection(cfg.redis_url).password  # the same on every web server
@@ -49,4 +51,5 @@ def create_app(cfg: Optional[Settings] = None) -> web.Application:
     directory_routes.setup(app, cfg.db, cfg.geocoder())
     hsds_routes.setup(app)
     admin.setup(app)
+    proposals.setup(app)
     return app

@@ -162,6 +162,12 @@ def _unavailable() -> web.Response:
 async def needs_directory(request: web.Request, handler):
     """503 when the database is missing, unreadable or fails during a query; the directory's time
     in `Server-Timing`."""
+    current = request.app.get(DIRECTORY)
+    if current is not None and current.replaced():  # a rebuild renamed a new file into place
+        try:
+            current.reopen()
+        except (FileNotFoundError, sqlite3.Error) as err:
+            log.warning("directory not reopened: %s", logsafe.describe(err))
     if not request.path.startswith(("/api/directory/", "/hsds/")):
         return await handler(request)
     if request.app.get(DIRECTORY) is None:

@@ -52,6 +52,8 @@ def limiter_group(request: web.Request) -> Optional[str]:
         return "directory"
     if request.path == "/admin/sign-in" and request.method == "POST":
         return "signin"
+    if request.path == "/trainings/propose" and request.method == "POST":
+        return "propose"
     return None
 
 
