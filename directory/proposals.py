@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS proposals (
   decided_by TEXT, decided TEXT, training_id TEXT);
 """
 FORMATS = ("in_person", "online", "hybrid")
-SPOKEN = ("fr", "nl", "en", "de", "ar", "tr", "es", "pt", "pl", "ro")  # languages a training may be given in
+SPOKEN = (*languages.codes(), "de")  # languages a training may be given in: Relais' own, and German
 LIMITS = {"title": 200, "organiser": 200, "dates": 300, "cost": 200, "contact": 200, "url": 500}
 MAX_PENDING = 500  # beyond this, new submissions wait: a flood cannot fill the disk
 EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[a-z]{2,}", re.IGNORECASE)
