@@ -541,3 +541,42 @@ def test_the_back_office_on_a_phone_sign_in_edit_a_number_and_see_it_in_the_hist
         context.close()
     assert not errors
     assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
+
+
+def test_the_training_form_on_a_phone_in_french_and_a_screen_readers_view(browser, tmp_path):
+    """An organiser on a phone proposes a training: labelled fields, a clear message for a missing field
+    (the field marked for assistive technology), thanks at the end; the honeypot is out of sight."""
+    from directory.curation import Curation
+
+    Curation(tmp_path / "curation.db").close()
+    with web_alone(RELAIS_CURATION_DB=str(tmp_path / "curation.db")) as url:
+        context = browser.new_context(viewport={"width": 375, "height": 740}, locale="fr-BE")
+        pg = context.new_page()
+        requests = []
+        pg.on("request", lambda r: requests.append(r.url))
+        pg.goto(url + "/trainings/propose?lang=fr")
+        assert pg.get_by_role("heading", name="Proposer une formation").is_visible()
+        box = pg.locator("input[name=website]").bounding_box()
+        assert box is None or box["x"] + box["width"] <= 0  # off-screen, and hidden from assistive technology
+        pg.get_by_label("Titre de la formation").fill("Accueillir une victime")
+        pg.get_by_label("Organisateur").fill("Asbl Exemple")
+        pg.get_by_label("professionnels").check()
+        pg.get_by_label("violences conjugales et intrafamiliales").check()
+        pg.get_by_label("Français").check()
+        pg.get_by_label("en ligne").check()
+        pg.get_by_label("Dates, ou « sur demande »").fill("sur demande")
+        pg.get_by_label("Coût (ou « gratuit »)").fill("gratuit")
+        pg.get_by_label("Contact professionnel (e-mail ou téléphone)").fill("pas un contact")
+        pg.get_by_label("Page web de la formation").fill("https://example.org/formation")
+        pg.get_by_role("button", name="Envoyer la proposition").click()
+        assert "Contact professionnel" in pg.get_by_role("alert").inner_text()
+        assert pg.get_by_label("Contact professionnel (e-mail ou téléphone)").get_attribute("aria-invalid") == "true"
+        assert pg.get_by_label("Titre de la formation").input_value() == "Accueillir une victime"
+        SHOTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(SHOTS / "propose-375.png"), full_page=False)
+        pg.get_by_label("Contact professionnel (e-mail ou téléphone)").fill("formations@example.org")
+        pg.get_by_role("button", name="Envoyer la proposition").click()
+        assert "Merci" in pg.get_by_role("status").inner_text()
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 375
+        context.close()
+    assert all(r.startswith(url) for r in requests)
