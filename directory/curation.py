@@ -169,6 +169,7 @@ FIELDS: dict[tuple[str, str], Field] = {(f.kind, f.name): f for f in (
     Field("service", "checked", "date of the last check", check_date),
     Field("service_text", "text", "text the bot says", check_text),
     Field("context", "text", "context fact", check_text),
+    Field("training_text", "text", "training text", check_text),
     Field("training", "url", "web page", check_url),
     Field("training", "confidence", "confidence", check_confidence),
     Field("training", "checked", "date of the last check", check_date),
@@ -191,6 +192,17 @@ def _split(record: str, parts: int) -> list[str]:
     return values
 
 
+TRAINING_TEXTS = ("title", "format")  # per language: a training's title, and its format with dates and cost
+
+
+def _training_column(record: str) -> str:
+    """The column of a training text record "ID/title|format/LANG" (raises NotFound for anything else)."""
+    _, text_field, lang = _split(record, 3)
+    if text_field not in TRAINING_TEXTS or lang not in languages.codes():
+        raise NotFound(record)
+    return f"{text_field}_{lang}"
+
+
 def read_value(live: sqlite3.Connection, kind: str, record: str, name: str) -> str:
     """The value of a field in the live directory (raises NotFound)."""
     if kind == "service":
@@ -207,6 +219,9 @@ def read_value(live: sqlite3.Connection, kind: str, record: str, name: str) -> s
     elif kind == "context":
         context_id, lang = _split(record, 2)
         row = live.execute("SELECT text FROM context WHERE id = ? AND lang = ?", (context_id, lang)).fetchone()
+    elif kind == "training_text":
+        row = live.execute(f"SELECT {_training_column(record)} FROM trainings WHERE id = ?",
+                           (record.split("/")[0],)).fetchone()
     elif kind == "training":
         row = live.execute(f"SELECT {name} FROM trainings WHERE id = ?", (record,)).fetchone()
     else:
@@ -238,6 +253,9 @@ def write_value(live: sqlite3.Connection, kind: str, record: str, name: str, val
         context_id, lang = _split(record, 2)
         live.execute("UPDATE context SET text = ?, checked = ? WHERE id = ? AND lang = ?",
                      (value, day, context_id, lang))
+    elif kind == "training_text":
+        live.execute(f"UPDATE trainings SET {_training_column(record)} = ?, checked = ? WHERE id = ?",
+                     (value, day, record.split("/")[0]))
     elif kind == "training":
         live.execute(f"UPDATE trainings SET {name} = ? WHERE id = ?", (value, record))
         if fact:

@@ -111,6 +111,13 @@ def export_seed(live_db: Path, curation_db: Path, seed: Path = SEED) -> list[str
                 checked = live.execute("SELECT checked FROM context WHERE id = ? AND lang = ?",
                                        (context_id, lang)).fetchone()[0]
                 files.set_yaml("context", ["context", context_id, "checked"], checked)
+            elif kind == "training_text" and (entry := files.training(record.split("/")[0])) is not None:
+                _, text_field, lang = record.split("/")
+                texts = entry.setdefault(text_field, {})
+                files.set_in(texts, lang, value, "trainings")
+                entry_checked = live.execute("SELECT checked FROM trainings WHERE id = ?",
+                                             (record.split("/")[0],)).fetchone()[0]
+                files.set_in(entry, "checked", entry_checked, "trainings")
             elif kind == "training" and (entry := files.training(record)) is not None:
                 if name != "checked":
                     files.set_in(entry, name, value, "trainings")

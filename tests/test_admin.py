@@ -314,6 +314,8 @@ def test_export_seed_writes_the_curation_back_and_a_rebuild_then_needs_no_replay
     store.change("eddie", "service", "garance", "hours", "mo-fr 09:00-17:00", "https://example.org/", "test")
     store.change("eddie", "service_text", "cpvcf/what/nl", "text", "Een testtekst.", "https://example.org/", "t")
     store.change("eddie", "training", "garance_pro", "url", "https://example.org/courses", "https://example.org/", "t")
+    store.change("eddie", "training_text", "garance_pro/format/en", "text", "online; 3 March; free",
+                 "https://example.org/", "dates")
     context_id = sqlite3.connect(built).execute("SELECT id FROM context WHERE lang = 'en' LIMIT 1").fetchone()[0]
     store.change("eddie", "context", f"{context_id}/en", "text", "A test context.", "https://example.org/", "t")
     fields = {"title": "Test training", "organiser": "Example", "audiences": ["professionals"],
@@ -333,6 +335,7 @@ def test_export_seed_writes_the_curation_back_and_a_rebuild_then_needs_no_replay
     assert fresh.current("service", "garance", "hours") == "mo-fr 09:00-17:00"
     assert fresh.current("service_text", "cpvcf/what/nl", "text") == "Een testtekst."
     assert fresh.current("training", "garance_pro", "url") == "https://example.org/courses"
+    assert fresh.current("training_text", "garance_pro/format/en", "text") == "online; 3 March; free"
     assert fresh.current("context", f"{context_id}/en", "text") == "A test context."
     assert fresh.current("training", training_id, "confidence") == "partly"
     build(built, seed, curation_db=tmp_path / "curation.db")

@@ -213,12 +213,16 @@ async def training(request: web.Request) -> web.Response:
                    "label": curation.field("training", name).label,
                    "value": curation.read_value(live, "training", training_id, name)}
                   for name in ("url", "confidence")]
+        fields += [{"kind": "training_text", "record": f"{training_id}/{text}/{lang}", "field": "text",
+                    "label": f"{text} ({lang})", "value": row[f"{text}_{lang}"] or ""}
+                   for text in curation.TRAINING_TEXTS for lang in languages.codes()]
     finally:
         live.close()
     return page(request, "admin_record.html", kind="training", record=training_id,
                 name=row["title_en"] or training_id, fields=fields, checked=row["checked"][:10],
                 due=freshness.due_date("training", row["checked"]).isoformat(),
-                sources=curation._urls(row["source"]), shelter=False, history=store.history("training", training_id))
+                sources=curation._urls(row["source"]), shelter=False,
+                history=store.history("training", training_id) + store.history("training_text", training_id))
 
 
 async def context(request: web.Request) -> web.Response:
@@ -235,8 +239,8 @@ async def context(request: web.Request) -> web.Response:
 def _back(kind: str, record: str) -> str:
     if kind in ("service", "service_text"):
         return f"/admin/service/{record.split('/')[0]}"
-    if kind == "training":
-        return f"/admin/training/{record}"
+    if kind in ("training", "training_text"):
+        return f"/admin/training/{record.split('/')[0]}"
     return "/admin/context"
 
 
