@@ -244,19 +244,25 @@ def _back(kind: str, record: str) -> str:
     return "/admin/context"
 
 
+async def saved(request: web.Request, back: str, function, *args) -> web.Response:
+    """Run a store call off the event loop, then go back to `back` saying "Saved"; a refused value gets the
+    page saying why, an unknown record 404."""
+    try:
+        await off_loop(function, *args)
+    except curation.NotFound:
+        raise web.HTTPNotFound() from None
+    except CurationError as err:
+        return page(request, "admin_refused.html", status=400, message=str(err), back=back)
+    raise web.HTTPSeeOther(back + "?saved=1")
+
+
 async def edit(request: web.Request) -> web.Response:
     data = request["admin_form"]
     kind, record, name = data.get("kind", ""), data.get("record", ""), data.get("field", "")
     if name == "checked":  # a check date moves only by confirming (/admin/confirm), to today
         raise web.HTTPNotFound()
-    try:
-        await off_loop(request.app[STORE].change, request["admin_user"], kind, record, name, data.get("value", ""),
-                       data.get("source_url", ""), data.get("note", ""))
-    except curation.NotFound:
-        raise web.HTTPNotFound() from None
-    except CurationError as err:
-        return page(request, "admin_refused.html", status=400, message=str(err), back=_back(kind, record))
-    raise web.HTTPSeeOther(_back(kind, record) + "?saved=1")
+    return await saved(request, _back(kind, record), request.app[STORE].change, request["admin_user"], kind, record,
+                       name, data.get("value", ""), data.get("source_url", ""), data.get("note", ""))
 
 
 async def confirm(request: web.Request) -> web.Response:
@@ -264,15 +270,9 @@ async def confirm(request: web.Request) -> web.Response:
     kind, record = data.get("kind", ""), data.get("record", "")
     if kind not in freshness.DUE_MONTHS:
         raise web.HTTPNotFound()
-    try:
-        await off_loop(request.app[STORE].change, request["admin_user"], kind, record, "checked",
-                       time.strftime("%Y-%m-%d"), data.get("source_url", ""),
+    return await saved(request, _back(kind, record), request.app[STORE].change, request["admin_user"], kind, record,
+                       "checked", time.strftime("%Y-%m-%d"), data.get("source_url", ""),
                        data.get("note", "") or "checked against the source")
-    except curation.NotFound:
-        raise web.HTTPNotFound() from None
-    except CurationError as err:
-        return page(request, "admin_refused.html", status=400, message=str(err), back=_back(kind, record))
-    raise web.HTTPSeeOther(_back(kind, record) + "?saved=1")
 
 
 async def history(request: web.Request) -> web.Response:
@@ -281,25 +281,14 @@ async def history(request: web.Request) -> web.Response:
 
 async def revert(request: web.Request) -> web.Response:
     data = request["admin_form"]
-    try:
-        await off_loop(request.app[STORE].revert, request["admin_user"], number(data, "change"), data.get("note", ""))
-    except curation.NotFound:
-        raise web.HTTPNotFound() from None
-    except CurationError as err:
-        return page(request, "admin_refused.html", status=400, message=str(err), back="/admin/history")
-    raise web.HTTPSeeOther("/admin/history?saved=1")
+    return await saved(request, "/admin/history", request.app[STORE].revert, request["admin_user"],
+                       number(data, "change"), data.get("note", ""))
 
 
 async def conflicts(request: web.Request) -> web.Response:
     data = request["admin_form"]
-    try:
-        await off_loop(request.app[STORE].resolve, request["admin_user"], number(data, "conflict"),
+    return await saved(request, "/admin", request.app[STORE].resolve, request["admin_user"], number(data, "conflict"),
                        data.get("take") == "import", data.get("source_url", ""), data.get("note", ""))
-    except curation.NotFound:
-        raise web.HTTPNotFound() from None
-    except CurationError as err:
-        return page(request, "admin_refused.html", status=400, message=str(err), back="/admin")
-    raise web.HTTPSeeOther("/admin?saved=1")
 
 
 async def accounts(request: web.Request) -> web.Response:
@@ -309,19 +298,12 @@ async def accounts(request: web.Request) -> web.Response:
 
 async def accounts_post(request: web.Request) -> web.Response:
     data, store = request["admin_form"], request.app[STORE]
-    username = data.get("username", "").strip().lower()
-    try:
-        if data.get("action") == "create":
-            await off_loop(store.create_user, username, data.get("password", ""), data.get("role", ""))
-        elif data.get("action") == "reset":
-            await off_loop(store.set_password, username, data.get("password", ""))
-        else:
-            raise web.HTTPBadRequest()
-    except curation.NotFound:
-        raise web.HTTPNotFound() from None
-    except CurationError as err:
-        return page(request, "admin_refused.html", status=400, message=str(err), back="/admin/accounts")
-    raise web.HTTPSeeOther("/admin/accounts?saved=1")
+    username, password = data.get("username", "").strip().lower(), data.get("password", "")
+    if data.get("action") == "create":
+        return await saved(request, "/admin/accounts", store.create_user, username, password, data.get("role", ""))
+    if data.get("action") == "reset":
+        return await saved(request, "/admin/accounts", store.set_password, username, password)
+    raise web.HTTPBadRequest()
 
 
 async def proposal_queue(request: web.Request) -> web.Response:
