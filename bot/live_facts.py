@@ -38,7 +38,11 @@ def refresh(text: str, facts: Optional[Iterable], lang: str, directory: Optional
             continue
         kind, key, built = item
         now = current(directory, kind, key, lang)
-        if not now or now == built or not built:
+        if not now or not built:
+            continue
+        if built[:1].isupper() and now[:1].islower():  # the fragment opens a sentence (bot/render.py)
+            now = now[:1].upper() + now[1:]
+        if now == built:
             continue
         if kind == "phone":
             text = re.sub(rf"(?<![\w.@/]){re.escape(built)}(?![\w@/]|\.\w)", now.replace("\\", "\\\\"), text)

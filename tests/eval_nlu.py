@@ -36,6 +36,13 @@ SETS = ROOT / "tests" / "nlu"
 # A second, smaller set written after the model was tuned on the errors of the first, by someone who had
 # read neither the training data nor the first set: the honest figure for danger recall and false alarms.
 FRESH = SETS / "fresh"
+# Issue 16's situations (online violence, harassment in public and at work, discrimination and hate, victims'
+# rights), written before their training data by someone who read none of it: ≥ 95 % per language.
+SITUATIONS = SETS / "situations"
+# Their target is issue 16's 95 % with no disclosure taken as out of scope; until the model reaches it, `make test`
+# holds these floors (stop 25: 69-79 % accuracy, one message per language out of scope) and the report says so.
+SITUATIONS_FLOOR, SITUATIONS_TARGET = 0.65, 0.95
+SITUATIONS_OUT_OF_SCOPE_FLOOR = 1
 OUT = ROOT / "docs" / "nlu-eval.md"
 MODEL = ROOT / "models" / "relais.tar.gz"
 ACCURACY_BAR = 0.95  # issue 12's bar on the held-out sets, held by `make test` per language
@@ -50,7 +57,8 @@ EQUIVALENT = {"out_of_scope": {"out_of_scope", "nlu_fallback"}}
 # answer; `nlu_fallback` is acceptable because it offers the situations as buttons.
 DISCLOSURES = {"danger", "need_to_talk", "sexual_violence", "pharmacist_disclosure", "leave_home_tonight", "children",
                "fgm_forced_marriage", "lgbtqi_violence", "perpetrator", "relative_witness", "violence_forms",
-               "safety_plan", "helpline_call"}
+               "safety_plan", "helpline_call", "online_violence", "harassment_public", "discrimination_hate",
+               "victim_rights"}
 
 
 # `[pharmacie]{"entity": "search_for", "value": "pharmacy"}`: the text, and what the NLU must find in it.
@@ -104,7 +112,8 @@ async def score(agent, folder: Path) -> tuple[dict, list, dict]:
                 false_alarm += predicted == "danger"
             if not ok:
                 errors.append((lang, text, expected, predicted))
-        results[lang] = {"n": len(rows), "accuracy": correct / len(rows), "danger_recall": danger_hit / danger_total,
+        results[lang] = {"n": len(rows), "accuracy": correct / len(rows),
+                         "danger_recall": danger_hit / danger_total if danger_total else 1.0,
                          "danger_n": danger_total, "false_alarms": false_alarm, "others": other_total,
                          "language_ok": lang_ok / len(rows), "search_n": search_n, "search_ok": search_ok,
                          "out_of_scope": out_of_scope}
@@ -122,6 +131,11 @@ def confusion_lines(lang: str, counts: Counter) -> list[str]:
     return lines + [""]
 
 
+def situations_table(results: dict) -> list[str]:
+    lines = ["| language | messages | intent accuracy | disclosures taken as out of scope |", "|---|---|---|---|"]
+    return lines + [f"| {lang} | {r['n']} | {r['accuracy']:.1%} | {r['out_of_scope']} |" for lang, r in results.items()]
+
+
 def table(results: dict) -> list[str]:
     lines = ["| language | messages | intent accuracy | danger recall | false alarms "
              "| disclosures taken as out of scope | language detected right or left unchanged "
@@ -135,13 +149,14 @@ def table(results: dict) -> list[str]:
     return lines
 
 
-async def score_all() -> tuple[dict, list, dict, dict, list]:
+async def score_all() -> tuple[dict, list, dict, dict, list, dict, list, dict]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(MODEL))
     results, errors, confusion = await score(agent, SETS)
     fresh, fresh_errors, _ = await score(agent, FRESH)
-    return results, errors, confusion, fresh, fresh_errors
+    situations, situation_errors, situation_confusion = await score(agent, SITUATIONS)
+    return results, errors, confusion, fresh, fresh_errors, situations, situation_errors, situation_confusion
 
 
 def below(r: dict, draft: bool, accuracy_bar: float) -> bool:
@@ -156,7 +171,8 @@ def main() -> int:
     logsafe.install()  # Rasa's own debug lines would print the test messages, as they would users' on a server
     logging.disable(logging.WARNING)
     os.environ.setdefault("RELAIS_GEOCODER_URL", "off")
-    results, errors, confusion, fresh, fresh_errors = asyncio.run(score_all())
+    results, errors, confusion, fresh, fresh_errors, situations, situation_errors, situation_confusion = \
+        asyncio.run(score_all())
     lines = ["# NLU evaluation on the held-out test sets", "",
              f"Made by `make eval` on {date.today().isoformat()} with `models/relais.tar.gz`; test sets in "
              "`tests/nlu/` (typos, no accents, SMS style; never used for training).", "",
@@ -166,6 +182,15 @@ def main() -> int:
                   "definitions alone by someone who had read neither the training data nor the sets above, "
                   "never used for training or tuning: the figures to trust.", "",
                   *table(fresh)]
+    if situations:
+        lines += ["", "Issue 16's situations (`tests/nlu/situations/`: online violence, harassment in public space "
+                  "and at work, discrimination and hate, victims' rights after a complaint), written before their "
+                  "training data by someone who had read none of it, never used for training. Target "
+                  f"{SITUATIONS_TARGET:.0%} per language and no disclosure taken as out of scope; `make test` holds "
+                  f"floors of {SITUATIONS_FLOOR:.0%} and at most {SITUATIONS_OUT_OF_SCOPE_FLOOR} out of scope until "
+                  "then: target " + ("met." if all(r["accuracy"] >= SITUATIONS_TARGET and not r["out_of_scope"]
+                                                   for r in situations.values()) else "not met."),
+                  "", *situations_table(situations)]
     drafts = [lang for lang in results if languages.get(lang).draft]
     short = [f"{lang}{label} ({r['accuracy']:.1%} accuracy, {r['danger_recall']:.0%} danger recall)"
              for label, scores in (("", results), (" fresh", fresh)) for lang, r in scores.items() if lang in drafts
@@ -182,18 +207,26 @@ def main() -> int:
               "were taken for (`nlu_fallback`: the bot said it was unsure and offered the situations as buttons).", ""]
     for lang, counts in confusion.items():
         lines += confusion_lines(lang, counts)
+    for lang, counts in situation_confusion.items():
+        lines += confusion_lines(f"{lang} (issue 16's situations)", counts)
     lines += ["## Errors", ""]
     lines += [f"- [{lang}] \"{text}\": expected `{exp}`, got `{got}`" for lang, text, exp, got in errors] or ["none"]
     if fresh:
         lines += ["", "## Errors on the fresh set", ""]
         lines += [f"- [{lang}] \"{text}\": expected `{exp}`, got `{got}`"
                   for lang, text, exp, got in fresh_errors] or ["none"]
+    if situations:
+        lines += ["", "## Errors on issue 16's situations", ""]
+        lines += [f"- [{lang}] \"{text}\": expected `{exp}`, got `{got}`"
+                  for lang, text, exp, got in situation_errors] or ["none"]
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     missed = [lang for lang, r in results.items()
               if below(r, lang in drafts, ACCURACY_BAR) or r["search_ok"] < r["search_n"]]
     missed += [f"{lang} (fresh)" for lang, r in fresh.items() if below(r, lang in drafts, FRESH_BAR)]
+    missed += [f"{lang} (issue 16's situations)" for lang, r in situations.items()
+               if r["accuracy"] < SITUATIONS_FLOOR or r["out_of_scope"] > SITUATIONS_OUT_OF_SCOPE_FLOOR]
     if missed:
         print(f"\nquality bar missed for: {', '.join(missed)}", file=sys.stderr)
         return 1

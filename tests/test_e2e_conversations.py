@@ -445,3 +445,22 @@ def test_a_teenager_gets_the_youth_lines_and_the_cpvs_for_minors(stack, message,
     reply = stack.chat(session(), message)
     text = texts(reply)
     assert reply["lang"] == lang and line in text and "02 535 45 42" in text, text
+
+
+@pytest.mark.parametrize("message, lang, numbers", [
+    # issue 16: each situation gets its own answer and the bodies that take it, in the user's language
+    ("quelqu'un menace de publier mes photos intimes sur insta", "fr", ["0800 12 800", "116 000"]),
+    ("iemand verspreidt naaktfoto's van mij op snapchat", "nl", ["0800 12 800", "116 000"]),
+    # "...and touched me" gets the sexual-violence answer (the CPVS first), which fits a groping too
+    ("a man keeps following me on the metro and whistling at me", "en", ["1707", "101"]),
+    ("mon chef me fait des remarques sexistes tous les jours", "fr", ["0800 12 800"]),
+    ("the landlord refused me the flat because of my headscarf", "en", ["0800 12 800", "0492 40 84 84"]),
+    ("ik werd geweigerd voor een job omwille van mijn afkomst", "nl", ["0800 12 800"]),
+    ("j'ai porté plainte il y a six mois, je n'ai aucune nouvelle, quels sont mes droits", "fr", ["02 508 74 48"]),
+    ("what happens after i filed a complaint, can i get a free lawyer", "en", ["02 511 50 45"]),
+])
+def test_harassment_discrimination_and_rights_each_get_their_answer(stack, message, lang, numbers):
+    reply = stack.chat(session(), message)
+    assert reply["lang"] == lang, reply
+    for number in numbers:
+        assert number in texts(reply), (message, reply)

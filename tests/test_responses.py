@@ -86,7 +86,10 @@ BUDGETS = {**FIRST_ANSWERS, "utter_danger": 45, "utter_helpline": 80, "utter_chi
            "utter_helpline_young": 70, "utter_helpline_call_young": 110, "utter_cpvs_call": 100,
            # a pharmacist at the counter reads a list, not a page
            "utter_pharmacist_route": 150, "utter_pharmacist_sexual_violence": 150, "utter_pharmacist_minor": 130,
-           "utter_pharmacist_complaint": 120}
+           "utter_pharmacist_complaint": 120,
+           # issue 16's situations: what to do, whom to tell, and the sourced caveats (one and a half screens)
+           "utter_online_violence": 115, "utter_harassment_public": 105, "utter_discrimination_hate": 140,
+           "utter_victim_rights": 150}
 LONGEST = 180  # any other answer: the details, the pharmacist route, the context of the Brussels plan
 # The budgets are counted on the French, Dutch and English answers; a translation may take this many times
 # as many words for the same sentence (Polish, Portuguese and Spanish run 8 to 25 % longer in words).
