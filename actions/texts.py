@@ -21,7 +21,7 @@ import yaml
 
 from actions import db
 from bot import live_facts
-from bot.render import DEFAULT_OUT, FACTS, LANG_MARK, variant_language
+from bot.render import DEFAULT_OUT, FACTS, LANG_MARK, LOADER, variant_language
 from directory import languages
 
 RESPONSES: Path = DEFAULT_OUT
@@ -34,7 +34,7 @@ class UnknownResponse(KeyError):
 @lru_cache(maxsize=1)
 def _responses() -> dict[str, dict[str, tuple[str, list]]]:
     """{response: {language: (text, its facts)}} from the rendered responses (bot/domain/responses.yml)."""
-    rendered = yaml.safe_load(RESPONSES.read_text(encoding="utf-8"))["responses"]
+    rendered = yaml.load(RESPONSES.read_text(encoding="utf-8"), Loader=LOADER)["responses"]
     found: dict[str, dict[str, tuple[str, list]]] = {}
     for name, variants in rendered.items():
         by_lang = found.setdefault(name, {})

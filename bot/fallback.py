@@ -18,7 +18,7 @@ from typing import Optional
 import yaml
 
 from bot import live_facts
-from bot.render import DEFAULT_OUT, FACTS, LANG_MARK, variant_language
+from bot.render import DEFAULT_OUT, FACTS, LANG_MARK, LOADER, variant_language
 from directory.facts import Directory
 
 
@@ -42,7 +42,7 @@ def language_of(text: str) -> Optional[str]:
 
 @lru_cache(maxsize=4)
 def _responses(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["responses"]
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER)["responses"]
 
 
 def response_text(name: str, lang: Optional[str], path: Path = DEFAULT_OUT,

@@ -34,13 +34,13 @@ def refresh(text: str, facts: Optional[Iterable], lang: str, directory: Optional
     """`text` with each listed fact's built value replaced by its current one (a number only where it
     stands alone: never inside a longer number, a word such as "112BE" or an address such as "103ecoute.be")."""
     for item in facts or ():
-        if not (isinstance(item, list) and len(item) == 3 and all(isinstance(x, str) for x in item)):
+        if not (isinstance(item, list) and len(item) in (3, 4) and all(isinstance(x, str) for x in item[:3])):
             continue
-        kind, key, built = item
+        kind, key, built = item[:3]
         now = current(directory, kind, key, lang)
         if not now or not built:
             continue
-        if built[:1].isupper() and now[:1].islower():  # the fragment opens a sentence (bot/render.py)
+        if len(item) == 4:  # the fragment opens a sentence: bot/render.py capitalised it
             now = now[:1].upper() + now[1:]
         if now == built:
             continue

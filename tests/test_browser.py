@@ -563,7 +563,7 @@ def test_the_training_form_on_a_phone_in_french_and_a_screen_readers_view(browse
         pg.get_by_label("professionnels").check()
         pg.get_by_label("violences conjugales et intrafamiliales").check()
         pg.get_by_label("Français").check()
-        pg.get_by_label("en ligne").check()
+        pg.get_by_role("radio", name="en ligne").check()
         pg.get_by_label("Dates, ou « sur demande »").fill("sur demande")
         pg.get_by_label("Coût (ou « gratuit »)").fill("gratuit")
         pg.get_by_label("Contact professionnel (e-mail ou téléphone)").fill("pas un contact")

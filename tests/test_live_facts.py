@@ -41,3 +41,12 @@ def test_a_text_and_a_buttons_title_follow_the_directory(now):
     live_facts.refresh_message(message, [["what", "evc", "an old description"]], "en", object())
     assert message == {"text": "Line: a new description.", "buttons": [{"title": "a new description",
                                                                          "payload": "/x"}]}
+
+
+def test_a_fragment_capitalised_to_open_a_sentence_stays_capitalised_and_a_name_keeps_its_case(now):
+    now[("context", "later")] = "you can also do it later"
+    now[("what", "evc")] = "a line for everyone"
+    text = "Choice. You can do it later. Line: Écoute Violences Conjugales, free."
+    facts = [["context", "later", "You can do it later", 1], ["what", "evc", "Écoute Violences Conjugales"]]
+    assert live_facts.refresh(text, facts, "en", object()) == (
+        "Choice. You can also do it later. Line: a line for everyone, free.")
