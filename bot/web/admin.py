@@ -184,6 +184,11 @@ def _service_fields(live, service_id: str) -> list[dict]:
     return fields
 
 
+def _latest_first(*histories: list) -> list:
+    """A record's changes from several kinds (its facts and its texts), latest first like each of them."""
+    return sorted((change for history in histories for change in history), key=lambda change: -change.id)
+
+
 async def service(request: web.Request) -> web.Response:
     store, service_id = request.app[STORE], request.match_info["id"]
     live = live_conn(request)
@@ -199,7 +204,7 @@ async def service(request: web.Request) -> web.Response:
     return page(request, "admin_record.html", kind="service", record=service_id, name=name, fields=fields,
                 checked=row["checked"][:10], due=freshness.due_date("service", row["checked"]).isoformat(),
                 sources=curation._urls(row["source_urls"]), shelter=shelter,
-                history=store.history("service", service_id) + store.history("service_text", service_id))
+                history=_latest_first(store.history("service", service_id), store.history("service_text", service_id)))
 
 
 async def training(request: web.Request) -> web.Response:
@@ -222,7 +227,8 @@ async def training(request: web.Request) -> web.Response:
                 name=row["title_en"] or training_id, fields=fields, checked=row["checked"][:10],
                 due=freshness.due_date("training", row["checked"]).isoformat(),
                 sources=curation._urls(row["source"]), shelter=False,
-                history=store.history("training", training_id) + store.history("training_text", training_id))
+                history=_latest_first(store.history("training", training_id),
+                                      store.history("training_text", training_id)))
 
 
 async def context(request: web.Request) -> web.Response:
