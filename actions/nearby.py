@@ -25,6 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import db
 from actions.texts import confidence_mark, distance, say, t
 from bot import logsafe
+from bot.insights import AREA_SLOT
 from directory import languages
 from directory.geo import in_belgium
 from directory.geocoder import find_place
@@ -246,9 +247,18 @@ class ActionFindNearby(Action):
                       urgent=in_danger(tracker))
 
 
+def area_of(d, place: Place) -> Optional[str]:
+    """The municipality (NIS code) of a searched place, for the anonymous counts (bot/insights.py)."""
+    try:
+        return place.municipality_nis or d.gazetteer.municipality_at(place.lat, place.lon)
+    except Exception:  # counting never stands in the way of an answer
+        return None
+
+
 def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: Optional[str], offset: int,
            situation: dict, urgent: bool = False) -> list:
     """Say what is near `place`; 112/101 come first when the person said they are in danger now."""
+    counted = [SlotSet(AREA_SLOT, area_of(d, place))] if offset == 0 else []
     try:
         danger = [line for line in [numbers_line(d, "danger_now", lang)] if line] if urgent and offset == 0 else []
         if kind == "police":
@@ -257,7 +267,7 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
                 say(dispatcher, "\n".join([*danger, line]), lang)
             else:
                 dispatcher.utter_message(response="utter_complaint")
-            return [SlotSet("place", None), SlotSet("search_kind", None)]
+            return [SlotSet("place", None), SlotSet("search_kind", None), *counted]
         yours = speakers(d, lang)
         lines, hits = search(d, place, kind, lang, offset + PAGE + 1, situation, yours)
     except QueryError:
@@ -272,7 +282,7 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
     if not page and not help_first:
         dispatcher.utter_message(response="utter_nearby_no_more" if offset else "utter_nearby_nothing",
                                  place=place.name)
-        return [SlotSet("place", None)]
+        return [SlotSet("place", None), *counted]
     whats = {h.service_id: (d.service(h.service_id).text("what", lang) if h.service_id else None) for h in page}
     body = [*danger, t("utter_nearby_near", lang, place=place.name)]
     if help_first:
@@ -295,7 +305,7 @@ def answer(dispatcher: CollectingDispatcher, d, place: Place, kind: str, lang: O
     say(dispatcher, "\n".join(body), lang, {"type": "contact_points", "items": [item(h) for h in page]}, more)
     return [SlotSet("place", None), SlotSet("search_kind", kind),
             SlotSet("search_point", json.dumps([place.lat, place.lon, place.name])),
-            SlotSet("search_offset", float(offset + PAGE))]
+            SlotSet("search_offset", float(offset + PAGE)), *counted]
 
 
 class ActionMoreResults(Action):

@@ -12,6 +12,9 @@ of `rest`, takes the same body (`{"sender", "message", "metadata"}`) and:
   length, intent syntax), with the web server's JSON errors;
 - keeps only the metadata the page may send (`language`, `location`);
 - logs an abandoned or failed turn without its text;
+- sends what the turn counts (intent, language, municipality searched, "found
+  nothing"; codes only, bot/insights.py) in the `X-Relais-Tally` header, for
+  the web server's anonymous counters;
 - with `"takeover": true` (sent by the web server when the conversation's
   own replica could not be reached, bot/web/rasa_client.py), first drops the
   conversation's lock: a replica killed in the middle of a turn leaves its
@@ -29,7 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import logsafe, settings
+from bot import insights, logsafe, settings
 from bot.chat_input import InvalidInput, clean_text, valid_session
 from bot.tokens import bearer_ok
 
@@ -54,6 +57,18 @@ def take_over(request: Request, sender: str) -> None:
         request.app.ctx.agent.lock_store.delete_lock(sender)
     except Exception as exc:  # the turn goes on; at worst it waits for the old ticket
         log.warning("could not take the conversation over: %s", logsafe.describe(exc))
+
+
+async def turn_codes(request: Request, sender: str) -> Dict[Text, Text]:
+    """What the turn just answered counts (bot/insights.py); nothing when the conversation cannot be read."""
+    try:
+        tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+    except Exception as exc:  # the answer goes out all the same, uncounted
+        log.warning("could not read the turn to count it: %s", logsafe.describe(exc))
+        return {}
+    if tracker is None:
+        return {}
+    return insights.tally(tracker.events, tracker.get_slot("language"))
 
 
 class RelaisInput(InputChannel):
@@ -103,6 +118,9 @@ class RelaisInput(InputChannel):
                 raise
             except Exception as exc:
                 log.error("a turn failed: %s", logsafe.describe(exc))
-            return response.json(collector.messages)
+                return response.json(collector.messages)
+            codes = await turn_codes(request, sender)
+            return response.json(collector.messages,
+                                 headers={insights.TALLY_HEADER: insights.header_value(codes)} if codes else None)
 
         return webhook

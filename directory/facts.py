@@ -35,6 +35,15 @@ class PoliceZone:
 
 
 @dataclass(frozen=True)
+class Municipality:
+    """A municipality: its NIS code, names in the official languages (fr, nl), its outline (GeoJSON geometry)."""
+
+    nis: str
+    names: dict[str, str]
+    geometry: dict
+
+
+@dataclass(frozen=True)
 class Service:
     id: str
     names: dict
@@ -169,6 +178,11 @@ class Directory:
             "join police_zones z on z.code = m.police_zone join services s on s.police_zone = z.code "
             "where m.nis = ?", (nis,)).fetchone()
         return PoliceZone(row[0], {"fr": row[1], "nl": row[2]}, row[3]) if row else None
+
+    def municipalities(self) -> list[Municipality]:
+        """The region's municipalities with their outlines, in NIS order."""
+        return [Municipality(r[0], {"fr": r[1], "nl": r[2]}, json.loads(r[3])) for r in self.conn.execute(
+            "select nis, name_fr, name_nl, geometry from municipalities order by nis")]
 
     def check(self) -> None:
         """Raise DirectoryUnavailable unless the database file still answers (it may be damaged)."""

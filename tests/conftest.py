@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import atexit
 import http.client
+import http.cookies
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -50,7 +52,7 @@ TIERS = {
     "unit": ["test_actions", "test_danger_lexicon", "test_directory", "test_geocoding", "test_importers",
              "test_build_chain", "test_language_detection", "test_logsafe", "test_rasa_server", "test_responses",
              "test_opening", "test_speaker", "test_structure", "test_tracker_store", "test_exact_example",
-             "test_sentence_features", "test_live_facts"],
+             "test_sentence_features", "test_live_facts", "test_insights"],
     "integration": ["test_directory_api", "test_http_edge", "test_ratelimit", "test_webserver_degraded", "test_hsds",
                     "test_admin", "test_proposals"],
     "e2e": ["test_e2e_conversations", "test_fuzz", "test_launcher", "test_privacy_security", "test_red_team",
@@ -417,3 +419,42 @@ def directory():
     d = Directory(DB)
     yield d
     d.close()
+
+
+PASSWORD = "a long enough pass phrase"  # the test accounts' password
+
+
+class Browser:
+    """One user agent: keeps the back-office cookie, reads the forms' tokens."""
+
+    def __init__(self, url: str):
+        self.url, self.cookie = url, ""
+
+    def request(self, path: str, data: dict | None = None) -> tuple[int, dict, str]:
+        headers = {"Cookie": f"relais_admin={self.cookie}"} if self.cookie else {}
+        body = None
+        if data is not None:
+            body = urllib.parse.urlencode(data).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        status, head, raw = fetch(self.url + path, "POST" if data is not None else "GET", body, headers)
+        for value in head.get_all("Set-Cookie") or []:
+            morsel = http.cookies.SimpleCookie(value).get("relais_admin")
+            if morsel is not None:
+                self.cookie = morsel.value
+        return status, dict(head.items()), raw.decode("utf-8", "replace")
+
+    def csrf(self, path: str = "/admin") -> str:
+        status, _, page = self.request(path)
+        assert status == 200, page
+        return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> int:
+        status, _, page = self.request("/admin/sign-in")
+        assert status == 200, (status, page)
+        token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+        status, _, _ = self.request("/admin/sign-in", {"token": token, "username": username, "password": password})
+        return status
+
+    def post(self, path: str, **fields: str) -> tuple[int, str]:
+        status, _, page = self.request(path, {"csrf": self.csrf(), **fields})
+        return status, page

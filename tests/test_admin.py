@@ -8,7 +8,7 @@ in the directory's answers, revertible, and kept by a rebuild from the seed.
 from __future__ import annotations
 
 import csv
-import http.cookies
+import json
 import re
 import shutil
 import sqlite3
@@ -20,48 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.web.admin import ROUTES
+from bot.web.admin import ROUTES as ADMIN_ROUTES
+from bot.web.insights import ROUTES as INSIGHTS_ROUTES
 from directory.build import SEED, build
 from directory.curation import Curation, Invalid, check_phone
-from tests.conftest import ROOT, fetch, get_json, web_alone
-
-PASSWORD = "a long enough pass phrase"
-
-
-class Browser:
-    """One user agent: keeps the back-office cookie, reads the forms' tokens."""
-
-    def __init__(self, url: str):
-        self.url, self.cookie = url, ""
-
-    def request(self, path: str, data: dict | None = None) -> tuple[int, dict, str]:
-        headers = {"Cookie": f"relais_admin={self.cookie}"} if self.cookie else {}
-        body = None
-        if data is not None:
-            body = urllib.parse.urlencode(data).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        status, head, raw = fetch(self.url + path, "POST" if data is not None else "GET", body, headers)
-        for value in head.get_all("Set-Cookie") or []:
-            morsel = http.cookies.SimpleCookie(value).get("relais_admin")
-            if morsel is not None:
-                self.cookie = morsel.value
-        return status, dict(head.items()), raw.decode("utf-8", "replace")
-
-    def csrf(self, path: str = "/admin") -> str:
-        status, _, page = self.request(path)
-        assert status == 200, page
-        return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-
-    def sign_in(self, username: str, password: str = PASSWORD) -> int:
-        status, _, page = self.request("/admin/sign-in")
-        assert status == 200, (status, page)
-        token = re.search(r'name="token" value="([^"]+)"', page).group(1)
-        status, _, _ = self.request("/admin/sign-in", {"token": token, "username": username, "password": password})
-        return status
-
-    def post(self, path: str, **fields: str) -> tuple[int, str]:
-        status, _, page = self.request(path, {"csrf": self.csrf(), **fields})
-        return status, page
+from tests.conftest import PASSWORD, ROOT, Browser, fetch, get_json, web_alone
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +53,8 @@ def phone_of(url: str, name: str) -> str:
     return body["results"][0]["phone"]
 
 
-@pytest.mark.parametrize("method, path", [(m, p.replace("{id}", "evc_0800")) for m, p, _ in ROUTES
-                                          if p != "/admin/sign-in"])
+@pytest.mark.parametrize("method, path", [(m, p.replace("{id}", "evc_0800"))
+                                          for m, p, _ in ADMIN_ROUTES + INSIGHTS_ROUTES if p != "/admin/sign-in"])
 def test_every_admin_route_refuses_without_a_session(office, method, path):
     url, _ = office
     for cookie in ("", "relais_admin=forged-or-expired-key"):
@@ -402,3 +365,46 @@ def test_after_a_rebuild_the_running_server_reads_the_new_file_and_edits_go_on(o
     assert editor.post("/admin/edit", kind="service", record="maison_rue_verte", field="phone",
                        value="02 000 00 03", source_url="https://example.org/", note="test value")[0] == 303
     assert phone_of(url, "Maison Rue Verte") == "02 000 00 03"
+
+
+def test_the_insights_dashboard_plots_suppressed_counts_and_its_downloads_match(office):
+    """A coordinator sees the week's plots; the CSV holds what is shown; the open data holds completed weeks."""
+    from datetime import timedelta
+
+    from directory.insights import Counts, Turn, now, week_of
+
+    url, folder = office
+    counts = Counts(folder / "curation.db")
+    last_week, this_week = now() - timedelta(days=7), now()
+    for at in (last_week, this_week):
+        for area, times in (("21004", 25), ("21015", 14), ("21017", 3)):  # Brussels, Schaerbeek, Watermael-Boitsfort
+            for i in range(times):
+                counts.add(Turn(channel="chat", situation="danger" if i % 2 else "find_nearby", language="fr",
+                                area=area), at)
+    counts.close()
+    browser = Browser(url)
+    assert browser.sign_in("cora") == 303
+    status, head, page = browser.request("/admin/insights")
+    assert status == 200 and head["Cache-Control"] == "no-store"
+    assert page.count("<svg") >= 7 and "Watermael-Boitsfort" in page
+    assert re.search(r"Watermael-Boitsfort[^<]*</td><td>&lt;10</td>", page)
+    assert re.search(r"Schaerbeek[^<]*</td><td>14</td>", page)
+    status, head, text = browser.request(f"/admin/insights.csv?week={week_of(this_week)}")
+    assert status == 200 and head["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(text.splitlines()))
+    area = {r["category"]: r["count"] for r in rows if r["dimension"] == "area" and r["week"] == week_of(this_week)}
+    assert area["21017"] == "<10" and area["21015"] == "14" and area["21004"] == "25"
+    assert area["21001"] == "<10" and area["total"] == "42"  # a municipality nobody searched is listed too
+    status, _, data = browser.request("/admin/insights/open-data.json")
+    assert status == 200
+    published = json.loads(data)
+    assert published["threshold"] == 10 and "suppressed" in published["suppression"]
+    assert published["dimensions"]["area"]["weeks"] == [week_of(last_week)]  # the running week is not published
+    cells = {r["category"]: r["count"] for r in published["dimensions"]["area"]["rows"]}
+    assert cells["21017"] is None and cells["21015"] == 14
+    status, _, text = browser.request("/admin/insights/open-data.csv")
+    assert status == 200 and text.startswith("# Relais counts") and "week,dimension,category,label,count" in text
+    editor = Browser(url)
+    assert editor.sign_in("eddie") == 303
+    assert editor.request("/admin/insights")[0] == 200
+    assert browser.request("/admin/insights?week=2026-49")[0] == 400

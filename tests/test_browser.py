@@ -543,6 +543,49 @@ def test_the_back_office_on_a_phone_sign_in_edit_a_number_and_see_it_in_the_hist
     assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
 
 
+@pytest.mark.parametrize("width, height", [(375, 740), (1280, 900)])
+def test_the_insights_dashboard_draws_the_week_on_a_phone_and_a_desktop(browser, tmp_path, width, height):
+    """A coordinator sees the week's plots and map, each with its figures; a suppressed figure reads "<10",
+    never as a bar's length; nothing is fetched from another host, nothing wider than the screen."""
+    from directory.curation import Curation
+    from directory.insights import Counts, Turn
+
+    shutil.copy(ROOT / "directory" / "relais.db", tmp_path / "relais.db")
+    store = Curation(tmp_path / "curation.db")
+    store.create_user("cora", "a long enough pass phrase", "coordinator")
+    store.close()
+    counts = Counts(tmp_path / "curation.db")
+    mix = (("21004", "danger", "fr", 31), ("21015", "need_to_talk", "ar", 17), ("21009", "find_nearby", "nl", 12),
+           ("21017", "online_violence", "en", 4))
+    for area, situation, lang, times in mix:
+        for _ in range(times):
+            counts.add(Turn(channel="chat", situation=situation, language=lang, area=area))
+    counts.close()
+    with web_alone(RELAIS_DB=str(tmp_path / "relais.db"), RELAIS_CURATION_DB=str(tmp_path / "curation.db")) as url:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        pg = context.new_page()
+        requests, errors = [], []
+        pg.on("request", lambda r: requests.append(r.url))
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(url + "/admin/insights")
+        pg.get_by_label("User name").fill("cora")
+        pg.get_by_label("Password").fill("a long enough pass phrase")
+        pg.get_by_role("button", name="Sign in").click()
+        pg.goto(url + "/admin/insights")
+        assert pg.get_by_role("heading", name="What people ask Relais").is_visible()
+        assert pg.locator("svg[aria-label^='Municipalities searched'] path").count() == 19
+        situations = pg.locator("section.plot").filter(has=pg.get_by_role("heading", name="Situations, week"))
+        situations.locator("summary").click()
+        figures = situations.locator("details").inner_text()
+        assert "danger\t31" in figures and "online violence\t<10" in figures
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width
+        SHOTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(SHOTS / f"insights-{width}.png"), full_page=True)
+        context.close()
+    assert not errors
+    assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
+
+
 def test_the_training_form_on_a_phone_in_french_and_a_screen_readers_view(browser, tmp_path):
     """An organiser on a phone proposes a training: labelled fields, a clear message for a missing field
     (the field marked for assistive technology), thanks at the end; the honeypot is out of sight."""

@@ -128,6 +128,6 @@ def test_the_same_search_as_csv(api):
 
 
 def test_csv_cells_are_never_spreadsheet_formulas():
-    from bot.web.directory_routes import _spreadsheet_safe
+    from bot.web.downloads import spreadsheet_safe
 
-    assert _spreadsheet_safe("=HYPERLINK(\"x\")").startswith("'") and _spreadsheet_safe("GAMS") == "GAMS"
+    assert spreadsheet_safe("=HYPERLINK(\"x\")").startswith("'") and spreadsheet_safe("GAMS") == "GAMS"

@@ -5,20 +5,37 @@ a danger message, bad requests, the directory API) and must then appear in no
 log line, in no file written under the project or the temporary directory,
 and nowhere once the conversation has expired. Then: only loopback sockets,
 no secret on a command line, Rasa's API closed without its token, no CORS,
-and the security headers on every kind of response.
+and the security headers on every kind of response. The anonymous counts
+(issue 17) hold codes only, and a municipality only the marked conversations
+searched is suppressed in the dashboard, its CSV and the open data.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
+import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import fetch, files_written_with, get_json, post_json, stack_parts, start_stack, stop_stack
+from directory.curation import Curation
+from tests.conftest import (
+    PASSWORD,
+    Browser,
+    fetch,
+    files_written_with,
+    get_json,
+    post_json,
+    stack_parts,
+    start_stack,
+    stop_stack,
+    texts,
+)
 from tests.nominatim_standin import StandIn
 
 TTL = 4
@@ -29,7 +46,10 @@ MARKER = "zqx" + uuid.uuid4().hex[:12]
 def private_stack():
     geocoder = StandIn().start()
     started = time.time()
-    stack = start_stack({"RELAIS_CONVERSATION_TTL": str(TTL), "RELAIS_GEOCODER_URL": geocoder.url})
+    counts_db = Path(tempfile.mkdtemp(prefix="relais-counts-")) / "curation.db"
+    stack = start_stack({"RELAIS_CONVERSATION_TTL": str(TTL), "RELAIS_GEOCODER_URL": geocoder.url,
+                         "RELAIS_CURATION_DB": str(counts_db), "RELAIS_ADMIN_COOKIE_SECURE": "no"})
+    stack.counts_db = counts_db
     stack.started = started
     yield stack
     stop_stack(stack)
@@ -50,6 +70,52 @@ def marked_session(private_stack):
     for path in (f"search?q={MARKER}", f"place?q={MARKER}", f"nearest?place={MARKER}", f"search?category={MARKER}"):
         get_json(f"{web}/api/directory/{path}")
     return sid
+
+
+RARE = "21017"  # Watermael-Boitsfort: searched by the marked conversations only
+
+
+@pytest.fixture(scope="module")
+def rare_searches(private_stack, marked_session):
+    """Three conversations with the marker in their session id, each searching near Watermael-Boitsfort."""
+    sessions = [f"{MARKER}-{i}" for i in range(3)]
+    for sid in sessions:
+        reply = private_stack.chat(sid, "de l'aide près de 1170")
+        assert texts(reply).startswith("Près de 1170"), texts(reply)
+        private_stack.chat(sid, f"il me menace {MARKER}")
+    return sessions
+
+
+def test_the_counts_hold_codes_only_and_the_rare_municipality_is_suppressed_everywhere(private_stack,
+                                                                                      rare_searches):
+    """Issue 17's marker test: the counters, the database and every file hold no text and no session id; the
+    municipality only the marked conversations searched is counted, and suppressed in every published view."""
+    db = private_stack.counts_db
+    time.sleep(1)  # the web server counts off its event loop
+    rows = sqlite3.connect(db).execute("select week, dimension, value, n from counts").fetchall()
+    assert rows and all(re.fullmatch(r"[0-9]{4}-W[0-9]{2}", w) and re.fullmatch(r"[a-z0-9_-]{1,40}", v)
+                        for w, _, v, _ in rows)
+    assert ("area", RARE) in {(d, v) for _, d, v, n in rows if n >= 3}
+    assert {d for _, d, _, _ in rows} <= {"situation", "language", "area", "band", "channel", "nothing"}
+    for path in db.parent.iterdir():  # the database, its journal and its write-ahead log
+        raw = path.read_bytes()
+        assert MARKER.encode() not in raw and not any(s.encode() in raw for s in rare_searches), path
+    scanned, found = files_written_with(MARKER, since=private_stack.started)
+    assert scanned > 0 and not found, found
+    store = Curation(db)
+    store.create_user("cora", PASSWORD, "coordinator")
+    store.close()
+    browser = Browser(private_stack.web)
+    assert browser.sign_in("cora") == 303
+    status, _, page = browser.request("/admin/insights")
+    assert status == 200 and re.search(r"Watermael-Boitsfort[^<]*</td><td>&lt;10</td>", page)
+    status, _, table = browser.request("/admin/insights.csv")
+    assert status == 200 and any(line.startswith(f"{row[0]},area,{RARE},") and line.endswith(",<10")
+                                 for row in rows for line in table.splitlines())
+    status, _, data = browser.request("/admin/insights/open-data.json")
+    assert status == 200 and RARE not in {r["category"] for r in json.loads(data)["dimensions"]["area"]["rows"]
+                                          if r["count"] is not None}
+    assert MARKER not in page + table + data
 
 
 def test_the_marker_is_in_no_log_line(private_stack, marked_session):

@@ -14,8 +14,7 @@ from bot.web.proposals import texts
 from directory import proposals
 from directory.build import SEED, build
 from directory.curation import Curation
-from tests.conftest import ROOT, fetch, get_json, web_alone
-from tests.test_admin import PASSWORD, Browser
+from tests.conftest import PASSWORD, ROOT, Browser, fetch, get_json, web_alone
 
 GOOD = {"title": "Accueillir une victime de violences conjugales", "organiser": "Asbl Exemple",
         "audiences": ["professionals"], "topics": ["domestic"], "languages": ["fr", "nl"], "format": "hybrid",

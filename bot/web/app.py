@@ -10,7 +10,7 @@ from bot import fallback, shared_state
 from bot import settings as settings_mod
 from bot.ratelimit import RateLimiter, SharedRateLimiter
 from bot.settings import Settings
-from bot.web import admin, chat, directory_routes, health, hsds_routes, pages, proposals
+from bot.web import admin, chat, directory_routes, health, hsds_routes, insights, pages, proposals
 from bot.web.chat import MAX_BODY
 from bot.web.keys import DRAINING, HTTP, LIMITERS, REDIS, REPLICAS_DOWN, SETTINGS
 from bot.web.middleware import errors_and_headers, rate_limit
@@ -51,5 +51,6 @@ def create_app(cfg: Optional[Settings] = None) -> web.Application:
     directory_routes.setup(app, cfg.db, cfg.geocoder())
     hsds_routes.setup(app)
     admin.setup(app)
+    insights.setup(app)
     proposals.setup(app)
     return app

@@ -7,7 +7,8 @@ with the conversation's language (read from the language mark on the bot's
 answers, see `page_messages`). When Rasa cannot answer the turn still gets
 200 with `"degraded": true` and the emergency numbers and helplines; when
 Rasa answers nothing (a custom action failed, for example the action server
-is down) it says the search is unavailable and gives the same numbers.
+is down) it says the search is unavailable and gives the same numbers. An
+answered turn is counted, as codes only (bot/insights.py, bot/web/insights.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from aiohttp import web
 
 from bot import fallback, live_facts
 from bot.chat_input import InvalidInput, clean_text, valid_session
+from bot.insights import turn_from_header
 from bot.render import LANG_MARK
+from bot.web import insights
 from bot.web.errors import ApiError
 from bot.web.keys import DIRECTORY
 from bot.web.rasa_client import ask_rasa, conversation_language
@@ -149,7 +152,7 @@ def page_messages(rasa_messages: list, directory: Optional[Directory] = None) ->
 
 async def chat(request: web.Request) -> web.Response:
     chat_turn = parse_chat(await read_json_object(request))
-    messages = await ask_rasa(request.app, chat_turn)
+    messages, tally = await ask_rasa(request.app, chat_turn)
     if messages is None:
         lang = chat_turn["lang"] or fallback.language_of(chat_turn["message"])
         return web.json_response(
@@ -167,6 +170,7 @@ async def chat(request: web.Request) -> web.Response:
              "lang": languages.or_unknown(lang),
              "degraded": True}
         )
+    insights.record(request.app, turn_from_header(tally))
     return web.json_response({"messages": page, "lang": lang})
 
 

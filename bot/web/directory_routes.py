@@ -24,12 +24,14 @@ from pathlib import Path
 from aiohttp import web
 
 from bot import logsafe
-from bot.web import params
+from bot.web import insights, params
+from bot.web.downloads import download, spreadsheet_safe
 from bot.web.errors import ApiError, bad_parameter, error_response
 from bot.web.keys import DIRECTORY, GEOCODER
 from directory import languages
 from directory.facts import Directory
 from directory.geocoder import Geocoder, find_place
+from directory.insights import Turn
 from directory.places import Place
 from directory.queries import MAX_K, QueryError
 
@@ -50,7 +52,10 @@ async def _place(request: web.Request, text: str) -> dict:
 
 
 async def search(request: web.Request) -> web.Response:
-    return web.json_response(await _search(request))
+    found = await _search(request)
+    insights.record(request.app, Turn(channel="staff", area=(found["place"] or {}).get("municipality_nis"),
+                                      nothing=None if found["count"] else "staff_no_result"))
+    return web.json_response(found)
 
 
 CSV_COLUMNS = ("type", "name", "phone", "address", "postcode", "municipality", "hours", "languages", "distance_m",
@@ -67,15 +72,8 @@ async def search_csv(request: web.Request) -> web.Response:
     for r in found["results"]:
         row = {**{k: r.get(k) for k in CSV_COLUMNS}, "name": languages.pick(r["names"], lang),
                "hours": languages.pick(r.get("hours") or {}, lang), "languages": " ".join(r.get("languages") or [])}
-        writer.writerow([_spreadsheet_safe(row[k]) for k in CSV_COLUMNS])
-    return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="relais-search.csv"'})
-
-
-def _spreadsheet_safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula (a directory name could start with "=")."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+        writer.writerow([spreadsheet_safe(row[k]) for k in CSV_COLUMNS])
+    return download(out.getvalue(), "relais-search.csv", "text/csv")
 
 
 async def _search(request: web.Request) -> dict:

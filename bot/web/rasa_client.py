@@ -29,6 +29,7 @@ from typing import Optional
 
 from aiohttp import ClientConnectionError, ClientError, ClientTimeout, ServerTimeoutError, web
 
+from bot.insights import TALLY_HEADER
 from bot.shared_state import DRAIN_CACHE, DRAINING_KEY, RETRY_REDIS
 from bot.web.keys import DRAINING, HTTP, REDIS, REPLICAS_DOWN, SETTINGS
 from directory import languages
@@ -78,8 +79,9 @@ async def usable_first(app: web.Application, order: list) -> list:
     return usable + [u for u in order if u not in usable]
 
 
-async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
-    """The bot's messages for this chat turn, or None when no Rasa replica can answer."""
+async def ask_rasa(app: web.Application, chat: dict) -> tuple[Optional[list], Optional[str]]:
+    """The bot's messages for this chat turn (None when no Rasa replica can answer) and what the turn counts
+    (the channel's TALLY_HEADER, bot/insights.py)."""
     cfg = app[SETTINGS]
     metadata = {k: v for k, v in (("language", chat["lang"]), ("location", chat["location"])) if v}
     payload = {"sender": chat["session"], "message": chat["message"], "metadata": metadata}
@@ -94,23 +96,23 @@ async def ask_rasa(app: web.Application, chat: dict) -> Optional[list]:
             ) as resp:
                 if resp.status != 200:
                     log.warning("rasa answered HTTP %s", resp.status)
-                    return None
+                    return None, None
                 messages = await resp.json()
-                return messages if isinstance(messages, list) else None
+                return (messages, resp.headers.get(TALLY_HEADER)) if isinstance(messages, list) else (None, None)
         except ServerTimeoutError:  # no connection within CONNECT_TIMEOUT (a machine down): never reached it
             log.warning("rasa replica did not accept the connection; trying the next")
         except asyncio.TimeoutError:  # connected, no answer in time: Rasa may still be working on this turn
             log.warning("rasa did not answer in time")
-            return None
+            return None, None
         except (ClientConnectionError, ConnectionError) as err:  # refused, reset, or the replica died mid-turn
             log.warning("rasa replica unreachable: %s; trying the next", type(err).__name__)
         except (OSError, ValueError, ClientError) as err:
             log.warning("rasa did not answer: %s", type(err).__name__)
-            return None
+            return None, None
         app[REPLICAS_DOWN][url] = time.monotonic() + DOWN_FOR
         # Only the conversation's own replica, found dead by this very turn, may have left its lock behind.
         takeover = takeover or url == order[0]
-    return None
+    return None, None
 
 
 async def conversation_language(app: web.Application, session: str) -> Optional[str]:
