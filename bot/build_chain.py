@@ -26,7 +26,7 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 import yaml
 
@@ -73,15 +73,17 @@ def train(model: Path, data: tuple[str, ...] = TRAIN_DATA) -> None:
         (Path(out) / "relais.tar.gz").replace(model)
 
 
-def ensure(db: Path, model: Path, say: Callable[[str], None], responses: Path = DEFAULT_OUT) -> None:
-    """Bring the database, the responses and the model up to date with the seed, in that order."""
+def ensure(db: Path, model: Path, say: Callable[[str], None], responses: Path = DEFAULT_OUT,
+           curation_db: Optional[Path] = None) -> None:
+    """Bring the database (with the back office's edits in `curation_db`), the responses and the model up to
+    date with the seed, in that order."""
     from directory.build import build, db_state
 
     state = db_state(db)
     if state != "current":
         say(f"directory database {db} is {state}: rebuilding it from the seed files")
         try:
-            build(db)
+            build(db, curation_db=curation_db)
         except Exception as err:
             raise BuildError(f"could not rebuild the directory database {db}: {err}") from None
         say("directory database rebuilt")
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         train(cfg.model)
         return 0
     if args.command == "ensure":
-        ensure(cfg.db, cfg.model, print)
+        ensure(cfg.db, cfg.model, print, curation_db=cfg.curation_db)
         return 0
     from directory.build import db_state
 

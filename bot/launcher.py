@@ -173,7 +173,7 @@ def prepare(cfg: Settings) -> None:
     from bot.build_chain import BuildError, ensure
 
     try:
-        ensure(cfg.db, cfg.model, say)
+        ensure(cfg.db, cfg.model, say, curation_db=cfg.curation_db)
     except BuildError as err:
         raise SystemExit(f"[relais] {err}") from None
 

@@ -432,19 +432,13 @@ def build(db_path: Path = DEFAULT_DB, seed: Path = SEED, pharmacies: Optional[Pa
         for warning in builder.warnings:
             print(f"note: {warning}")
         if curation_db is not None and Path(curation_db).exists():
-            from directory import proposals
-            from directory.curation import Curation
+            from directory.curation import rebuild_lock
 
-            store = Curation(curation_db)
-            try:
-                with db.conn:
-                    added = proposals.replay(store, db.conn)
-                    if added:
-                        print(f"curation: {added} approved training proposal(s) put back")
-                    for done in store.replay(db.conn):
-                        print(f"curation: {done}")
-            finally:
-                store.close()
+            with rebuild_lock(curation_db):  # no edit between the replay and the swap: it would be lost
+                _replay_curation(db, Path(curation_db))
+                db.close()
+                os.replace(tmp, db_path)
+            return db_path
     except BaseException:
         db.close()
         tmp.unlink(missing_ok=True)
@@ -452,6 +446,23 @@ def build(db_path: Path = DEFAULT_DB, seed: Path = SEED, pharmacies: Optional[Pa
     db.close()
     os.replace(tmp, db_path)
     return db_path
+
+
+def _replay_curation(db: sqlite_utils.Database, curation_db: Path) -> None:
+    """Put the back office's edits and approved proposals back into a freshly built directory."""
+    from directory import proposals
+    from directory.curation import Curation
+
+    store = Curation(curation_db)
+    try:
+        with db.conn:
+            added = proposals.replay(store, db.conn)
+            if added:
+                print(f"curation: {added} approved training proposal(s) put back")
+            for done in store.replay(db.conn):
+                print(f"curation: {done}")
+    finally:
+        store.close()
 
 
 def db_state(db_path: Path = DEFAULT_DB, seed: Path = SEED) -> str:

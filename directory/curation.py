@@ -19,11 +19,14 @@ slots, a source URL for every change of fact).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import secrets
 import sqlite3
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -267,6 +270,27 @@ def is_shelter(live: sqlite3.Connection, service_id: str) -> bool:
                         (service_id,)).fetchone() is not None
 
 
+@contextmanager
+def rebuild_lock(curation_db: Path | str, timeout: float = 30.0) -> Iterator[None]:
+    """Held by a rebuild from its replay of the edits until its new file replaces the live one, and by every
+    edit while it writes: an edit never lands in a file that a rebuild is about to replace (a lock file beside
+    the store, so it holds between processes: the web server and `python -m directory build`)."""
+    with open(f"{curation_db}.lock", "a") as lock:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise CurationError("The directory is being rebuilt: try again in a minute.") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 # The curation store
 
 @dataclass(frozen=True)
@@ -458,7 +482,12 @@ class Curation:
             raise Invalid(f"The note is longer than {MAX_NOTE} characters.")
         source_url = check_url(source_url) if spec.fact or source_url.strip() else ""
         day = (today or date.today()).isoformat()
-        live = self._live()
+        with rebuild_lock(self.path):
+            return self._apply(username, kind, record, name, new, source_url, note, reverts, day)
+
+    def _apply(self, username: str, kind: str, record: str, name: str, new: str, source_url: str, note: str,
+               reverts: Optional[int], day: str) -> Optional[Change]:
+        live = self._live()  # opened under the rebuild lock: the file a rebuild has finished with
         try:
             # One transaction over both files (the store attached to the live directory): the history never
             # holds a change the directory does not, nor the other way round.

@@ -21,7 +21,7 @@ from datetime import date
 from typing import Mapping, Optional
 
 from directory import languages
-from directory.curation import Curation, Invalid, NotFound, check_url
+from directory.curation import Curation, Invalid, NotFound, check_url, rebuild_lock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS proposals (
@@ -157,6 +157,13 @@ def approve(store: Curation, username: str, proposal_id: int, today: Optional[da
     proposal = _pending(store, proposal_id)
     day = (today or date.today()).isoformat()
     training_id = f"proposed_{proposal_id}"
+    with rebuild_lock(store.path):
+        _publish(store, username, proposal, proposal_id, training_id, day)
+    return training_id
+
+
+def _publish(store: Curation, username: str, proposal: sqlite3.Row, proposal_id: int, training_id: str,
+             day: str) -> None:
     live = store._live()
     try:
         with live:
@@ -171,7 +178,6 @@ def approve(store: Curation, username: str, proposal_id: int, today: Optional[da
                                    "training_id = ? WHERE id = ?", (username, day, training_id, proposal_id))
     finally:
         live.close()
-    return training_id
 
 
 def reject(store: Curation, username: str, proposal_id: int, today: Optional[date] = None) -> None:

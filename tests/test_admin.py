@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +24,7 @@ import pytest
 from bot.web.admin import ROUTES as ADMIN_ROUTES
 from bot.web.insights import ROUTES as INSIGHTS_ROUTES
 from directory.build import SEED, build
-from directory.curation import Curation, Invalid, check_phone
+from directory.curation import Curation, CurationError, Invalid, check_phone, rebuild_lock
 from tests.conftest import PASSWORD, ROOT, Browser, fetch, get_json, web_alone
 
 
@@ -246,6 +247,39 @@ def test_a_rebuild_keeps_the_edit_and_a_changed_seed_goes_to_the_conflict_queue(
     assert store.current("service", "cpvcf", "phone") == "02 999 99 99" and store.conflicts() == []
     build(built, seed, curation_db=tmp_path / "curation.db")
     assert store.current("service", "cpvcf", "phone") == "02 999 99 99" and store.conflicts() == []
+    store.close()
+
+
+def test_an_edit_waits_for_a_rebuild_and_lands_in_the_new_file(tmp_path):
+    """A rebuild holds the lock from its replay of the edits until its new file replaces the live one; an
+    edit made meanwhile waits, then writes the new file (without the lock it would reach the old file, which
+    the swap throws away)."""
+    built = build(tmp_path / "relais.db")
+    store = Curation(tmp_path / "curation.db", built)
+    store.change("eddie", "service", "cpvcf", "phone_note", "before", "https://example.org/", "first")
+    inode = built.stat().st_ino
+    with ThreadPoolExecutor(2) as pool:
+        with rebuild_lock(tmp_path / "curation.db"):  # as a rebuild in another process holds it
+            rebuilt = pool.submit(build, built, curation_db=tmp_path / "curation.db")
+            edited = pool.submit(store.change, "eddie", "service", "cpvcf", "phone_note", "during",
+                                 "https://example.org/", "while the directory is rebuilt")
+            time.sleep(2)
+            assert not edited.done() and built.stat().st_ino == inode  # an edit takes ~10 ms, a build ~2 s
+        rebuilt.result(60)
+        edited.result(60)
+    assert store.current("service", "cpvcf", "phone_note") == "during"
+    build(built, curation_db=tmp_path / "curation.db")
+    assert store.current("service", "cpvcf", "phone_note") == "during"
+    store.close()
+
+
+def test_an_edit_refused_after_a_long_rebuild_says_so(tmp_path):
+    built = build(tmp_path / "relais.db")
+    store = Curation(tmp_path / "curation.db", built)
+    with rebuild_lock(tmp_path / "curation.db"):
+        with pytest.raises(CurationError, match="being rebuilt"):
+            with rebuild_lock(tmp_path / "curation.db", timeout=0.2):
+                pass
     store.close()
 
 

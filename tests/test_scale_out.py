@@ -192,18 +192,22 @@ def test_kills_every_10_s_under_a_steady_flow_lose_no_message(scaled):
         talker.start()
     token, kills = stack.env["RELAIS_RASA_TOKEN"], 0
     started = time.monotonic()
-    for tick in range(1, 6):
+    # A tick every 10 s for at least a minute, until three kills (two minutes at most): a busy
+    # machine may need more than 10 s to bring a killed replica back, and the tick then skips.
+    tick = 0
+    while (kills < 3 or tick < 6) and tick < 12:
+        tick += 1
         time.sleep(max(0.0, started + 10 * tick - time.monotonic()))
         up = {port: pid for port, pid in rasa_replicas(stack).items()
               if get_json_quiet(f"http://127.0.0.1:{port}/status?token={token}") == 200}
         if len(up) == 2:  # kill one only while the other answers: one replica down at a time
             os.kill(up[base + tick % 2], signal.SIGKILL)
             kills += 1
-    time.sleep(max(0.0, started + 60 - time.monotonic()))
+    time.sleep(10)
     stop.set()
     for talker in talkers:
         talker.join(30)
-    assert kills >= 2
+    assert kills >= 3
     assert len(replies) > 200
     assert [r for r in replies if r != (200, False)] == []  # every message answered, none degraded
     wait_until_up(stack, base)
