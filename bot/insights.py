@@ -13,19 +13,21 @@ session id and no time leave here. Imports nothing of Rasa.
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from typing import Any, Iterable, Optional
 
-from directory.insights import VALUE, Turn
+from directory.insights import Turn, code
 
 TALLY_HEADER = "X-Relais-Tally"
 AREA_SLOT = "search_area"
 FALLBACK_INTENT = "nlu_fallback"
-NOTHING_RESPONSES = {
+NOTHING_RESPONSES = {  # the answers that say a search found nothing, and what each counts (insights.NOTHING)
     "utter_place_unknown": "place_unknown",
     "utter_place_outside_brussels": "outside_brussels",
+    "utter_place_outside_belgium": "outside_brussels",
     "utter_nearby_nothing": "nothing_near",
-    "utter_nearby_no_more": "nothing_near",
 }
+CODES = tuple(f.name for f in fields(Turn))  # what the header may carry
 
 
 def turn_events(events: Iterable[Any]) -> list:
@@ -46,17 +48,16 @@ def tally(events: Iterable[Any], language: Optional[str]) -> dict[str, str]:
         kind = getattr(event, "type_name", None)
         if kind == "user":
             found["situation"] = (getattr(event, "intent", None) or {}).get("name")
-            if found["situation"] == FALLBACK_INTENT:
-                found["nothing"] = "not_understood"
         elif kind == "slot" and getattr(event, "key", None) == AREA_SLOT:
             found["area"] = getattr(event, "value", None)
         elif kind == "bot":
             flag = NOTHING_RESPONSES.get((getattr(event, "metadata", None) or {}).get("utter_action", ""))
             found["nothing"] = found.get("nothing") or flag
-    return {k: v for k, v in found.items() if isinstance(v, str) and VALUE.fullmatch(v)}
+    return {k: c for k, v in found.items() if (c := code(v))}
 
 
 def header_value(codes: dict[str, str]) -> str:
+    """The header's text for `codes`."""
     return json.dumps(codes, separators=(",", ":"), sort_keys=True)
 
 
@@ -66,10 +67,8 @@ def turn_from_header(value: Optional[str]) -> Optional[Turn]:
         return None
     try:
         codes = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(codes, dict):
         return None
-    clean = {k: v for k, v in codes.items()
-             if k in ("situation", "language", "area", "nothing") and isinstance(v, str) and VALUE.fullmatch(v)}
-    return Turn(channel="chat", **clean)
+    return Turn(**{k: v for k, v in codes.items() if k in CODES and code(v)})

@@ -402,42 +402,44 @@ def test_after_a_rebuild_the_running_server_reads_the_new_file_and_edits_go_on(o
 
 
 def test_the_insights_dashboard_plots_suppressed_counts_and_its_downloads_match(office):
-    """A coordinator sees the week's plots; the CSV holds what is shown; the open data holds completed weeks."""
+    """A coordinator sees the last complete week's plots; the CSV holds what is shown; the open data holds
+    complete weeks; the running week is shown nowhere."""
     from datetime import timedelta
 
     from directory.insights import Counts, Turn, now, week_of
 
     url, folder = office
     counts = Counts(folder / "curation.db")
-    last_week, this_week = now() - timedelta(days=7), now()
-    for at in (last_week, this_week):
+    before, last_week, this_week = now() - timedelta(days=14), now() - timedelta(days=7), now()
+    for at in (before, last_week, this_week):
         for area, times in (("21004", 25), ("21015", 14), ("21017", 3)):  # Brussels, Schaerbeek, Watermael-Boitsfort
             for i in range(times):
-                counts.add(Turn(channel="chat", situation="danger" if i % 2 else "find_nearby", language="fr",
-                                area=area), at)
+                counts.add(Turn(situation="danger" if i % 2 else "find_nearby", language="fr", area=area), at)
     counts.close()
     browser = Browser(url)
     assert browser.sign_in("cora") == 303
     status, head, page = browser.request("/admin/insights")
     assert status == 200 and head["Cache-Control"] == "no-store"
-    assert page.count("<svg") >= 7 and "Watermael-Boitsfort" in page
-    assert re.search(r"Watermael-Boitsfort[^<]*</td><td>&lt;10</td>", page)
+    assert page.count("<svg") >= 7 and "Watermael-Boitsfort" in page and f"week {week_of(last_week)}" in page
+    assert re.search(r"Watermael-Boitsfort[^<]*</td><td>suppressed</td>", page)
     assert re.search(r"Schaerbeek[^<]*</td><td>14</td>", page)
-    status, head, text = browser.request(f"/admin/insights.csv?week={week_of(this_week)}")
+    status, head, text = browser.request(f"/admin/insights.csv?week={week_of(last_week)}")
     assert status == 200 and head["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(text.splitlines()))
-    area = {r["category"]: r["count"] for r in rows if r["dimension"] == "area" and r["week"] == week_of(this_week)}
-    assert area["21017"] == "<10" and area["21015"] == "14" and area["21004"] == "25"
-    assert area["21001"] == "<10" and area["total"] == "42"  # a municipality nobody searched is listed too
+    area = {r["category"]: r["count"] for r in rows if r["dimension"] == "area" and r["week"] == week_of(last_week)}
+    assert area["21017"] == "suppressed" and area["21015"] == "14" and area["21004"] == "25"
+    assert area["21001"] == "suppressed" and area["total"] == "42"  # a municipality nobody searched is listed too
+    assert browser.request(f"/admin/insights?week={week_of(this_week)}")[0] == 404
+    assert browser.request(f"/admin/insights.csv?week={week_of(this_week)}")[0] == 404
     status, _, data = browser.request("/admin/insights/open-data.json")
     assert status == 200
     published = json.loads(data)
     assert published["threshold"] == 10 and "suppressed" in published["suppression"]
-    assert published["dimensions"]["area"]["weeks"] == [week_of(last_week)]  # the running week is not published
+    assert published["dimensions"]["area"]["weeks"] == [week_of(before), week_of(last_week)]
     cells = {r["category"]: r["count"] for r in published["dimensions"]["area"]["rows"]}
     assert cells["21017"] is None and cells["21015"] == 14
     status, _, text = browser.request("/admin/insights/open-data.csv")
-    assert status == 200 and text.startswith("# Relais counts") and "week,dimension,category,label,count" in text
+    assert status == 200 and text.startswith("week,dimension,category,label,count") and week_of(this_week) not in text
     editor = Browser(url)
     assert editor.sign_in("eddie") == 303
     assert editor.request("/admin/insights")[0] == 200

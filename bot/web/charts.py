@@ -3,7 +3,7 @@
 Each function takes published figures (None is a suppressed figure) and
 returns SVG markup with a title and a text alternative; the page puts the
 same figures in a table under each plot. Suppressed figures are drawn as a
-hatched stub labelled "<10", never as a length.
+hatched stub labelled "suppressed", never as a length.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ SHADES = ("#ecebf5", "#c5c1e0", "#8f88c2", "#5a5196", "#2d2a4a")  # light to dar
 HATCH = ('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
          'patternTransform="rotate(45)"><rect width="6" height="6" fill="#f2f2f2"/>'
          '<line x1="0" y1="0" x2="0" y2="6" stroke="#999" stroke-width="2"/></pattern></defs>')
-SUPPRESSED = "<10"
+SUPPRESSED = "suppressed"  # under 10, or hidden with one: it may be 10 or more
 
 
 def shown(value: Optional[int]) -> str:
+    """A published figure as text."""
     return SUPPRESSED if value is None else str(value)
 
 
@@ -39,7 +40,7 @@ def hbars(rows: Sequence[tuple[str, Optional[int]]], label: str) -> Markup:
     hidden = [name for name, value in rows if value is None]
     rows = [(name, value) for name, value in rows if value is not None]
     if hidden:
-        rows.append(("others, each <10" if rows else "all <10", None))
+        rows.append(("others" if rows else "all", None))
     top = max([v for _, v in rows if v is not None] or [1])
     scale = (WIDTH - LABEL - 50) / top
     parts = []

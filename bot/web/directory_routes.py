@@ -31,7 +31,7 @@ from bot.web.keys import DIRECTORY, GEOCODER
 from directory import languages
 from directory.facts import Directory
 from directory.geocoder import Geocoder, find_place
-from directory.insights import Turn
+from directory.insights import StaffSearch
 from directory.places import Place
 from directory.queries import MAX_K, QueryError
 
@@ -53,8 +53,7 @@ async def _place(request: web.Request, text: str) -> dict:
 
 async def search(request: web.Request) -> web.Response:
     found = await _search(request)
-    insights.record(request.app, Turn(channel="staff", area=(found["place"] or {}).get("municipality_nis"),
-                                      nothing=None if found["count"] else "staff_no_result"))
+    insights.record(request.app, StaffSearch(found=bool(found["count"])))
     return web.json_response(found)
 
 
