@@ -132,6 +132,30 @@ def test_a_form_without_the_sessions_token_is_refused(office):
     assert phone_of(url, "Awel") == before
 
 
+@pytest.mark.parametrize("headers", [{"Origin": "https://attacker.example"}, {"Origin": "null"},
+                                     {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}])
+def test_no_other_site_can_sign_a_browser_in_or_post_a_form(office, headers):
+    """Login CSRF: another site that fetched the sign-in form's token (the same for everyone in an hour)
+    cannot post it from a visitor's browser; nor can it post any other form."""
+    url, _ = office
+    _, _, page = fetch(url + "/admin/sign-in")
+    token = re.search(r'name="token" value="([^"]+)"', page.decode()).group(1)
+    body = urllib.parse.urlencode({"token": token, "username": "eddie", "password": PASSWORD}).encode()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, head, _ = fetch(url + "/admin/sign-in", "POST", body, {**form, **headers})
+    assert status == 403 and "relais_admin" not in (head.get("Set-Cookie") or "")
+    browser = Browser(url)
+    assert browser.sign_in("eddie") == 303
+    cookie = {"Cookie": f"relais_admin={browser.cookie}"}
+    body = urllib.parse.urlencode({"csrf": browser.csrf(), "kind": "service", "record": "awel_102", "field": "phone",
+                                   "value": "02 534 37 43", "source_url": "https://www.awel.be/", "note": "x"}).encode()
+    assert fetch(url + "/admin/edit", "POST", body, {**form, **cookie, **headers})[0] == 403
+    same = {"Origin": url, "Sec-Fetch-Site": "same-origin"}
+    status, _, _ = fetch(url + "/admin/sign-in", "POST", urllib.parse.urlencode(
+        {"token": token, "username": "eddie", "password": PASSWORD}).encode(), {**form, **same})
+    assert status == 303
+
+
 def test_an_edit_is_checked_recorded_and_live_at_once_and_a_coordinator_reverts_it(office):
     url, folder = office
     editor, coordinator = Browser(url), Browser(url)

@@ -29,6 +29,7 @@ import logging
 import re
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 from aiohttp import web
@@ -86,12 +87,25 @@ async def form(request: web.Request) -> dict:
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
+def same_site(request: web.Request) -> bool:
+    """Whether a POST comes from a page of this server, as the browser says (Sec-Fetch-Site, Origin). It
+    stops another site from signing a coordinator's browser in to an account of its own (the sign-in form's
+    token is the same for everyone in an hour); a client that sends neither header still needs the tokens."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
+
+
 @web.middleware
 async def guard(request: web.Request, handler) -> web.StreamResponse:
     """Nobody signed out reaches an admin page; every POST carries its CSRF token; coordinators only where
     the role matters."""
     if not (request.path == "/admin" or request.path.startswith("/admin/")):
         return await handler(request)
+    if request.method == "POST" and not same_site(request):
+        raise web.HTTPForbidden(reason="This form was sent from another site.")
     store = request.app[STORE]
     if request.path in PUBLIC:
         return await handler(request)
