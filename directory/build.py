@@ -18,14 +18,14 @@ import sqlite3
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 import sqlite_utils
 import yaml
 
 from directory import geo, languages, schema
 from directory.hours import slots_from_entry
-from directory.places import KIND_RANK, Gazetteer, street_of
+from directory.places import KIND_RANK, Gazetteer, Place, street_of
 from directory.textnorm import fold
 
 SEED = Path(__file__).with_name("seed")
@@ -331,14 +331,10 @@ class Builder:
                  "municipality_nis": p["municipality_nis"], "source": p["source"]} for p in postcodes]
 
     def add_location(self, loc: dict, categories: list[str]) -> None:
-        loc_id = self.db.table("locations").insert(loc).last_pk
-        self.db.table("location_categories").insert_all({"location_id": loc_id, "category": c} for c in categories)
-        self.db.table("locations_rtree").insert({"id": loc_id, "min_lat": loc["lat"], "max_lat": loc["lat"],
-                                           "min_lon": loc["lon"], "max_lon": loc["lon"]})
+        insert_location(self.db.conn, loc, categories)
 
     def locations(self, services: list[dict]) -> None:
         gaz = Gazetteer(self.db.conn)
-        mun_names = {m["nis"]: m for m in self.db.query("select nis, name_fr, name_nl from municipalities")}
         rows = self.pharmacy_rows()
         with self.db.conn:
             cur = self.db.conn.cursor()
@@ -357,37 +353,11 @@ class Builder:
             categories = json.loads(service["categories"])
             if not service["address"] or is_shelter(service, categories):
                 continue
-            place = next((hit for key in street_of(service["address"]) if (hit := gaz.lookup(key, "street"))), None)
-            precision = "street"
-            if place is None:
-                place = self.municipality_in(gaz, service["address"])
-                precision = "municipality"
-            if place is None:
+            placed = place_address(gaz, service["address"])
+            if placed is None:
                 self.warnings.append(f"{service['id']}: no street or municipality in its address, not on the map")
                 continue
-            mun = mun_names.get(place.municipality_nis or "", {})
-            self.add_location({
-                "ref": f"svc_{service['id']}", "kind": "service", "service_id": service["id"],
-                "name": service["name_fr"] or service["name_nl"] or service["name_en"], "address": service["address"],
-                "postcode": "", "municipality": mun.get("name_fr", ""), "lat": place.lat, "lon": place.lon,
-                "precision": precision, "status": "ACTIVE", "source": f"address: {service['source_urls']}; "
-                f"point: {precision} in the gazetteer ({place.source})", "checked": service["checked"],
-                "confidence": service["confidence"]}, categories)
-
-    @staticmethod
-    def municipality_in(gaz: Gazetteer, address: str):
-        """The municipality an address names (postcode or name), for a point at municipality precision."""
-        folded = fold(address)
-        for word in folded.split():
-            if word.isdigit() and (place := gaz.lookup(word, "postcode")):
-                return gaz.place_by_id(f"mun_{place.municipality_nis}")
-        tokens = folded.split()
-        for size in (4, 3, 2, 1):
-            for i in range(len(tokens) - size + 1):
-                place = gaz.lookup(" ".join(tokens[i:i + size]), "municipality")
-                if place:
-                    return place
-        return None
+            self.add_location(service_location(self.db.conn, service, *placed), categories)
 
     def context(self) -> None:
         data = _yaml(self.seed / "context.yml")
@@ -416,6 +386,78 @@ class Builder:
             self.db.table("search_index").insert({"doc_type": "training", "doc_id": t["id"], "short": "",
                                             "name": " ".join(t["title"].values()), "body": body})
         self.db.table("trainings").insert_all(rows)
+
+
+def municipality_in(gaz: Gazetteer, address: str) -> Optional[Place]:
+    """The municipality an address names (postcode or name), for a point at municipality precision."""
+    folded = fold(address)
+    for word in folded.split():
+        if word.isdigit() and (place := gaz.lookup(word, "postcode")):
+            return gaz.place_by_id(f"mun_{place.municipality_nis}")
+    tokens = folded.split()
+    for size in (4, 3, 2, 1):
+        for i in range(len(tokens) - size + 1):
+            place = gaz.lookup(" ".join(tokens[i:i + size]), "municipality")
+            if place:
+                return place
+    return None
+
+
+def place_address(gaz: Gazetteer, address: str) -> Optional[tuple[Place, str]]:
+    """Where `address` goes on the map: its street's point ("street" precision), in the municipality the
+    address names when it names one (a long street crosses several), else that municipality's centre
+    ("municipality"); None when it names neither. No house numbers: the build needs no network."""
+    municipality = municipality_in(gaz, address)
+    for key in street_of(address):
+        streets = gaz.lookup_all(key, "street")
+        if municipality is not None:
+            streets = [s for s in streets if s.municipality_nis == municipality.municipality_nis]
+        if streets:
+            return streets[0], "street"
+    return (municipality, "municipality") if municipality is not None else None
+
+
+def service_location(conn: sqlite3.Connection, service: Mapping[str, Any], place: Place, precision: str) -> dict:
+    """The `locations` row of a service placed at `place`."""
+    mun = conn.execute("SELECT name_fr FROM municipalities WHERE nis = ?", (place.municipality_nis or "",)).fetchone()
+    return {
+        "ref": f"svc_{service['id']}", "kind": "service", "service_id": service["id"],
+        "name": service["name_fr"] or service["name_nl"] or service["name_en"], "address": service["address"],
+        "postcode": "", "municipality": mun[0] if mun else "", "lat": place.lat, "lon": place.lon,
+        "precision": precision, "status": "ACTIVE", "source": f"address: {service['source_urls']}; "
+        f"point: {precision} in the gazetteer ({place.source})", "checked": service["checked"],
+        "confidence": service["confidence"]}
+
+
+def insert_location(conn: sqlite3.Connection, loc: Mapping[str, Any], categories: Iterable[str]) -> None:
+    """Add a location, its categories and its point in the spatial index."""
+    columns = list(loc)
+    loc_id = conn.execute(f"INSERT INTO locations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                          [loc[c] for c in columns]).lastrowid
+    conn.executemany("INSERT INTO location_categories VALUES (?, ?)", [(loc_id, c) for c in categories])
+    conn.execute("INSERT INTO locations_rtree VALUES (?, ?, ?, ?, ?)",
+                 (loc_id, loc["lat"], loc["lat"], loc["lon"], loc["lon"]))
+
+
+def relocate_service(conn: sqlite3.Connection, service_id: str) -> bool:
+    """Put a service back on the map from the address its row now holds (after an edit, inside the
+    caller's transaction), as the build does; a shelter or an empty address has no location. Returns
+    whether the service has a location now."""
+    old = conn.execute("SELECT id FROM locations WHERE ref = ?", (f"svc_{service_id}",)).fetchone()
+    if old is not None:
+        conn.execute("DELETE FROM location_categories WHERE location_id = ?", (old[0],))
+        conn.execute("DELETE FROM locations_rtree WHERE id = ?", (old[0],))
+        conn.execute("DELETE FROM locations WHERE id = ?", (old[0],))
+    cursor = conn.execute("SELECT * FROM services WHERE id = ?", (service_id,))
+    service = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+    categories = json.loads(service["categories"])
+    if not service["address"] or is_shelter(service, categories):
+        return False
+    placed = place_address(Gazetteer(conn), service["address"])
+    if placed is None:
+        return False
+    insert_location(conn, service_location(conn, service, *placed), categories)
+    return True
 
 
 def build(db_path: Path = DEFAULT_DB, seed: Path = SEED, pharmacies: Optional[Path] = None,

@@ -167,6 +167,8 @@ class Field:
 FIELDS: dict[tuple[str, str], Field] = {(f.kind, f.name): f for f in (
     Field("service", "phone", "phone number", check_phone),
     Field("service", "phone_note", "note on the phone number", check_optional_text),
+    Field("service", "address", "street address (placed on the map by its street, else its municipality)",
+          check_optional_text),
     Field("service", "hours", "opening hours (structured)", check_hours),
     Field("service", "confidence", "confidence", check_confidence),
     Field("service", "checked", "date of the last check", check_date),
@@ -239,15 +241,17 @@ def write_value(live: sqlite3.Connection, kind: str, record: str, name: str, val
     moves the record's check date to `day`."""
     fact = field(kind, name).fact and name != "checked"
     if kind == "service":
-        if name == "hours":
+        if fact:
+            live.execute("UPDATE services SET checked = ? WHERE id = ?", (day, record))
+        if name == "address":
+            _move(live, record, value)
+        elif name == "hours":
             live.execute("DELETE FROM schedules WHERE service_id = ?", (record,))
             live.executemany("INSERT INTO schedules VALUES (?, ?, ?, ?)",
                              [(record, *slot) for slot in slots_from_entry(parse_week(value))] if value else [])
             live.execute("UPDATE services SET hours_source = ? WHERE id = ?", (value, record))
         else:
             live.execute(f"UPDATE services SET {name} = ? WHERE id = ?", (value, record))
-        if fact:
-            live.execute("UPDATE services SET checked = ? WHERE id = ?", (day, record))
     elif kind == "service_text":
         service_id, text_field, lang = _split(record, 3)
         live.execute("UPDATE service_texts SET text = ?, checked = ? WHERE service_id = ? AND field = ? AND lang = ?",
@@ -263,6 +267,21 @@ def write_value(live: sqlite3.Connection, kind: str, record: str, name: str, val
         live.execute(f"UPDATE trainings SET {name} = ? WHERE id = ?", (value, record))
         if fact:
             live.execute("UPDATE trainings SET checked = ? WHERE id = ?", (day, record))
+
+
+def _move(live: sqlite3.Connection, service_id: str, address: str) -> None:
+    """Give a service a new address and put it on the map as the build does; the shelter rule holds."""
+    from directory import build
+
+    row = live.execute("SELECT categories, category_source FROM services WHERE id = ?", (service_id,)).fetchone()
+    if row is None:
+        raise NotFound(service_id)
+    if address and build.is_shelter({"category_source": row[1], "address": address}, json.loads(row[0])):
+        raise Invalid("This service is a shelter: its street address is never stored or shown, here or anywhere.")
+    live.execute("UPDATE services SET address = ?, address_note = '' WHERE id = ?", (address, service_id))
+    if not build.relocate_service(live, service_id) and address:
+        raise Invalid("Relais cannot place this address on the map: write its street and postcode, for "
+                      "example \"Rue Royale 55, 1000 Bruxelles\".")
 
 
 def is_shelter(live: sqlite3.Connection, service_id: str) -> bool:
@@ -551,7 +570,12 @@ class Curation:
                 continue
             if seeded == curated:
                 continue
-            write_value(live, kind, record, name, curated, chain[-1].at[:10])
+            try:
+                write_value(live, kind, record, name, curated, chain[-1].at[:10])
+            except Invalid as refused:  # the seed changed under the edit (a service now a shelter)
+                done.append(f"{kind} {record} {name}: the edit {curated!r} no longer applies ({refused}); the "
+                            f"seed's value stands")
+                continue
             known = {c.old for c in chain} | {c.new for c in chain}
             if seeded not in known:
                 with self.conn:

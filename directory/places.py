@@ -99,6 +99,11 @@ class Gazetteer:
 
     def lookup(self, key: str, kind: Optional[str] = None) -> Optional[Place]:
         """Exact folded-name match, best kind first (or only `kind`)."""
+        found = self.lookup_all(key, kind, limit=1)
+        return found[0] if found else None
+
+    def lookup_all(self, key: str, kind: Optional[str] = None, limit: int = 50) -> list[Place]:
+        """Every exact folded-name match (a long street has a point in each stretch), best kind first."""
         rows = self.conn.execute(
             "select n.place_id, p.kind from place_names n join places p on p.id = n.place_id "
             "where n.key = ? order by n.rank, p.id",
@@ -106,7 +111,7 @@ class Gazetteer:
         ).fetchall()
         if kind:
             rows = [r for r in rows if r[1] == kind]
-        return self.place_by_id(rows[0][0], "exact") if rows else None
+        return [place for r in rows[:limit] if (place := self.place_by_id(r[0], "exact"))]
 
     def fuzzy(self, key: str, kind: Optional[str] = None) -> Optional[Place]:
         if len(key) < 4:

@@ -324,7 +324,7 @@ def _by_distance(conn: sqlite3.Connection, docs: list, near: tuple) -> list:
         "select 'pharmacy', ref, lat, lon from locations where kind = 'pharmacy' "
         "union all select 'service', service_id, lat, lon from locations where service_id is not null")}
     placed = [(geo.haversine_m(near[0], near[1], *points[(d[0], d[1])]), d) for d in docs if (d[0], d[1]) in points]
-    return [d for _, d in sorted(placed)]
+    return [d for _, d in sorted(placed, key=lambda pair: pair[0])]  # ties keep their order (rows do not compare)
 
 
 def _search_filters(item: SearchResult, category, municipality, language, audience, open_now) -> bool:

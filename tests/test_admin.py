@@ -193,6 +193,38 @@ def test_an_edit_is_checked_recorded_and_live_at_once_and_a_coordinator_reverts_
     assert rows == [("eddie", before, "02 538 49 49", None), ("cora", "02 538 49 49", before, int(change))]
 
 
+def test_a_location_moves_with_its_address_and_a_shelter_never_gets_one(office):
+    """An edited address is placed as the build places one (its street in the municipality it names), live
+    at once in the nearest-first search; an address the map cannot place, or any address for a shelter, is
+    refused and nothing changes."""
+    url, _ = office
+    editor, coordinator = Browser(url), Browser(url)
+    assert editor.sign_in("eddie") == 303 and coordinator.sign_in("cora") == 303
+
+    def sos_viol_near(place: str) -> dict:
+        status, body = get_json(f"{url}/api/directory/search?q=SOS%20Viol&type=service&place={place}")
+        assert status == 200
+        return body["results"][0]
+
+    before = sos_viol_near("1050")
+    edit = {"kind": "service", "record": "sos_viol", "field": "address", "source_url": "https://example.org/"}
+    status, page = editor.post("/admin/edit", **edit, value="Nowhere Lane 5, Atlantis", note="moved")
+    assert status == 400 and "cannot place this address" in page
+    status, _ = editor.post("/admin/edit", **edit, value="Chaussée de Wavre 100, 1050 Ixelles", note="moved")
+    assert status == 303
+    moved = sos_viol_near("1050")
+    assert moved["municipality"] == "Ixelles" and moved["distance_m"] < before["distance_m"] < 10 ** 6
+    status, page = editor.post("/admin/edit", kind="service", record="cpvcf", field="address",
+                               value="Rue Haute 1, 1000 Bruxelles", source_url="https://example.org/", note="x")
+    assert status == 400 and "shelter" in page
+    assert 'name="field" value="address"' in editor.request("/admin/service/sos_viol")[2]
+    assert 'name="field" value="address"' not in editor.request("/admin/service/cpvcf")[2]
+    _, _, history = coordinator.request("/admin/history")
+    change = re.search(r'name="change" value="(\d+)"', history).group(1)  # the latest: the move
+    assert coordinator.post("/admin/revert", change=change, note="back to the source's address")[0] == 303
+    assert sos_viol_near("1050")["distance_m"] == before["distance_m"]
+
+
 def test_hours_are_parsed_into_slots_and_confirming_moves_the_check_date(office):
     url, folder = office
     editor = Browser(url)

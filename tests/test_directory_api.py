@@ -103,6 +103,15 @@ def test_filters_alone_search_nearest_first(api):
     assert distances == sorted(distances) and distances[0] < 1000
 
 
+@pytest.mark.parametrize("kind", ["service", None])
+def test_a_place_alone_lists_what_is_nearest_even_where_two_share_a_point(api, kind):
+    """Services at the same point (one police station's two cells) once made this a 500."""
+    status, body = call(api, "search", place="1050", **({"type": kind} if kind else {}))
+    assert status == 200 and body["count"] > 0
+    distances = [r["distance_m"] for r in body["results"]]
+    assert distances == sorted(distances)
+
+
 def test_a_category_name_is_the_category_so_apotheek_is_found_for_pharmacie(api):
     status, body = call(api, "search", q="pharmacie", limit="100")
     assert status == 200 and {r["type"] for r in body["results"]} == {"pharmacy"}

@@ -190,7 +190,8 @@ def _service_fields(live, service_id: str) -> list[dict]:
     fields = [{"kind": "service", "record": service_id, "field": name,
                "label": curation.field("service", name).label,
                "value": curation.read_value(live, "service", service_id, name)}
-              for name in ("phone", "phone_note", "hours", "confidence")]
+              for name in ("phone", "phone_note", "hours", "address", "confidence")
+              if name != "address" or not curation.is_shelter(live, service_id)]
     for row in live.execute("SELECT field, lang, text FROM service_texts WHERE service_id = ? ORDER BY field, lang",
                             (service_id,)):
         fields.append({"kind": "service_text", "record": f"{service_id}/{row['field']}/{row['lang']}",
