@@ -23,6 +23,7 @@ import pytest
 
 from bot.web.admin import ROUTES as ADMIN_ROUTES
 from bot.web.insights import ROUTES as INSIGHTS_ROUTES
+from directory import languages
 from directory.build import SEED, build
 from directory.curation import Curation, CurationError, Invalid, check_phone, rebuild_lock
 from tests.conftest import PASSWORD, ROOT, Browser, fetch, get_json, web_alone
@@ -132,7 +133,8 @@ def test_a_form_without_the_sessions_token_is_refused(office):
     assert phone_of(url, "Awel") == before
 
 
-@pytest.mark.parametrize("headers", [{"Origin": "https://attacker.example"}, {"Origin": "null"},
+@pytest.mark.parametrize("headers", [{"Origin": "https://attacker.example"},
+                                     {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
                                      {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}])
 def test_no_other_site_can_sign_a_browser_in_or_post_a_form(office, headers):
     """Login CSRF: another site that fetched the sign-in form's token (the same for everyone in an hour)
@@ -240,6 +242,12 @@ def test_hours_are_parsed_into_slots_and_confirming_moves_the_check_date(office)
     assert live.execute("SELECT weekday, opens, closes FROM schedules WHERE service_id = 'garance' "
                         "ORDER BY weekday").fetchall() == [(0, 540, 1020), (1, 540, 1020), (2, 540, 1020),
                                                            (3, 540, 1020), (4, 540, 750)]
+    status, found = get_json(f"{url}/api/directory/search?q=Garance&type=service")
+    hours = found["results"][0]["hours"]  # what the bot says, in every language, written from the new hours
+    assert hours["fr"] == "lundi–jeudi 9 h–17 h; vendredi 9 h–12 h 30"
+    assert hours["nl"] == "maandag–donderdag 9:00–17:00; vrijdag 9:00–12:30"
+    assert hours["ar"] == "من الاثنين إلى الخميس، من 9:00 إلى 17:00؛ الجمعة، من 9:00 إلى 12:30"
+    assert set(hours) == set(languages.codes())
     assert confidence_of(url, "GAMS") == "confirmed"
     live.execute("UPDATE services SET checked = '2024-01-15' WHERE id = 'gams'")
     live.commit()

@@ -88,14 +88,16 @@ async def form(request: web.Request) -> dict:
 
 
 def same_site(request: web.Request) -> bool:
-    """Whether a POST comes from a page of this server, as the browser says (Sec-Fetch-Site, Origin). It
+    """Whether a POST comes from a page of this server, as the browser says: Sec-Fetch-Site, else Origin. It
     stops another site from signing a coordinator's browser in to an account of its own (the sign-in form's
-    token is the same for everyone in an hour); a client that sends neither header still needs the tokens."""
+    token is the same for everyone in an hour); a client that sends neither header still needs the tokens.
+    Our pages' `Referrer-Policy: no-referrer` makes browsers send `Origin: null` with their own forms, so
+    "null" says nothing either way."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        return False
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
     origin = request.headers.get("Origin")
-    return origin is None or urlsplit(origin).netloc == request.host
+    return origin in (None, "null") or urlsplit(origin).netloc == request.host
 
 
 @web.middleware
