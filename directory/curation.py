@@ -38,7 +38,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from directory import languages
 from directory.freshness import due_date
-from directory.hours import format_week, parse_week, slots_from_entry
+from directory.hours import describe_week, format_week, parse_week, slots_from_entry
 
 DEFAULT_CURATION_DB = Path(__file__).with_name("curation.db")
 ROLES = ("editor", "coordinator")
@@ -169,7 +169,7 @@ FIELDS: dict[tuple[str, str], Field] = {(f.kind, f.name): f for f in (
     Field("service", "phone_note", "note on the phone number", check_optional_text),
     Field("service", "address", "street address (placed on the map by its street, else its municipality)",
           check_optional_text),
-    Field("service", "hours", "opening hours (structured)", check_hours),
+    Field("service", "hours", "opening hours", check_hours),
     Field("service", "confidence", "confidence", check_confidence),
     Field("service", "checked", "date of the last check", check_date),
     Field("service_text", "text", "text the bot says", check_text),
@@ -246,10 +246,7 @@ def write_value(live: sqlite3.Connection, kind: str, record: str, name: str, val
         if name == "address":
             _move(live, record, value)
         elif name == "hours":
-            live.execute("DELETE FROM schedules WHERE service_id = ?", (record,))
-            live.executemany("INSERT INTO schedules VALUES (?, ?, ?, ?)",
-                             [(record, *slot) for slot in slots_from_entry(parse_week(value))] if value else [])
-            live.execute("UPDATE services SET hours_source = ? WHERE id = ?", (value, record))
+            _set_hours(live, record, value, day)
         else:
             live.execute(f"UPDATE services SET {name} = ? WHERE id = ?", (value, record))
     elif kind == "service_text":
@@ -267,6 +264,20 @@ def write_value(live: sqlite3.Connection, kind: str, record: str, name: str, val
         live.execute(f"UPDATE trainings SET {name} = ? WHERE id = ?", (value, record))
         if fact:
             live.execute("UPDATE trainings SET checked = ? WHERE id = ?", (day, record))
+
+
+def _set_hours(live: sqlite3.Connection, service_id: str, value: str, day: str) -> None:
+    """New structured hours, and what the bot says of them in every language written from them (the old
+    words described the old hours): the same hours in each language, live at once."""
+    slots = slots_from_entry(parse_week(value)) if value else []
+    live.execute("DELETE FROM schedules WHERE service_id = ?", (service_id,))
+    live.executemany("INSERT INTO schedules VALUES (?, ?, ?, ?)", [(service_id, *slot) for slot in slots])
+    live.execute("UPDATE services SET hours_source = ? WHERE id = ?", (value, service_id))
+    if slots:
+        live.executemany(
+            "INSERT INTO service_texts (service_id, field, lang, text, checked) VALUES (?, 'hours', ?, ?, ?) "
+            "ON CONFLICT (service_id, field, lang) DO UPDATE SET text = excluded.text, checked = excluded.checked",
+            [(service_id, lang, describe_week(slots, lang), day) for lang in languages.codes()])
 
 
 def _move(live: sqlite3.Connection, service_id: str, address: str) -> None:
@@ -559,7 +570,9 @@ class Curation:
         for row in self.conn.execute("SELECT * FROM changes ORDER BY id"):
             change = Change(**dict(row))
             chains.setdefault((change.kind, change.record, change.field), []).append(change)
-        for (kind, record, name), chain in chains.items():
+        # In the order of each field's last change: an edit that rewrites others (hours rewrite their words)
+        # comes before a later edit of one of them, as it did when it was made.
+        for (kind, record, name), chain in sorted(chains.items(), key=lambda item: item[1][-1].id):
             if (kind, name) not in FIELDS:  # a record's creation (an approved proposal): directory/proposals.py
                 continue
             curated = chain[-1].new

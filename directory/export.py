@@ -59,8 +59,11 @@ class SeedFiles:
             self.changed.add("services.csv")
 
     def set_yaml(self, name: str, path: list, value: Any) -> None:
+        """Set `value` at `path` in a YAML seed file, making the mappings on the way that it lacks."""
         node = self.yaml[name]
         for key in path[:-1]:
+            if key not in node:
+                node[key] = {}
             node = node[key]
         self.set_in(node, path[-1], value, name)
 
@@ -134,12 +137,15 @@ def export_seed(live_db: Path, curation_db: Path, seed: Path = SEED) -> list[str
 
 
 def _service(files: SeedFiles, live: sqlite3.Connection, service_id: str, name: str, value: str) -> None:
-    if name in ("phone", "phone_note", "confidence"):
+    if name in ("phone", "phone_note", "confidence", "address"):
         files.set_csv(service_id, name, value)
     elif name == "hours":
         files.set_csv(service_id, "hours_source", value)
         if value:
             files.set_yaml("schedules", ["schedules", service_id], _quoted_times(parse_week(value)))
+            for lang, text in live.execute("SELECT lang, text FROM service_texts WHERE service_id = ? AND "
+                                           "field = 'hours'", (service_id,)):  # written from the hours
+                files.set_yaml("texts", ["services", service_id, "hours", lang], text)
     checked = live.execute("SELECT checked FROM services WHERE id = ?", (service_id,)).fetchone()[0]
     files.set_csv(service_id, "checked", checked[:10])
 

@@ -86,22 +86,63 @@ def parse_week(text: str) -> dict:
     return entry
 
 
+def _groups(slots: Iterable[tuple[int, int, int]]) -> list[tuple[list[int], int, int]]:
+    """Slots grouped by their times: [(days, opens, closes)], in the order of their first day."""
+    by_times: dict[tuple[int, int], list[int]] = {}
+    for day, opens, closes in sorted(slots):
+        by_times.setdefault((opens, closes), []).append(day)
+    return [(days, o, c) for (o, c), days in sorted(by_times.items(), key=lambda item: (item[1][0], item[0]))]
+
+
+def _is_always(slots: list[tuple[int, int, int]]) -> bool:
+    return sorted(slots) == [(day, 0, 24 * 60) for day in range(7)]
+
+
+def _days_text(days: list[int], names: list[str], through: str, joiner: str) -> str:
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        return f"{names[days[0]]}{through}{names[days[-1]]}"
+    return joiner.join(names[d] for d in days)
+
+
+def _hhmm(value: int, pad: bool = True) -> str:
+    return f"{value // 60:02d}:{value % 60:02d}" if pad else f"{value // 60}:{value % 60:02d}"
+
+
 def format_week(slots: Iterable[tuple[int, int, int]]) -> str:
     """[(weekday, opens, closes)] -> the text `parse_week` reads ("" when none)."""
-    slots = sorted(slots)
-    if slots == [(day, 0, 24 * 60) for day in range(7)]:
+    slots = list(slots)
+    if _is_always(slots):
         return "24/7"
-    by_times: dict[tuple[int, int], list[int]] = {}
-    for day, opens, closes in slots:
-        by_times.setdefault((opens, closes), []).append(day)
+    return "; ".join(f"{_days_text(days, DAYS, '-', ',')} {_hhmm(o)}-{_hhmm(c)}" for days, o, c in _groups(slots))
+
+
+def describe_week(slots: Iterable[tuple[int, int, int]], lang: str) -> str:
+    """[(weekday, opens, closes)] -> the hours in words of `lang` ("" when none), as a timetable reads
+    (the words and patterns are the language's, in directory/languages.yml).
+
+    >>> describe_week(slots_from_entry(parse_week("mo-fr 09:00-17:00; sa 10:00-12:30")), "fr")
+    'lundi–vendredi 9 h–17 h; samedi 10 h–12 h 30'
+    >>> describe_week(slots_from_entry(parse_week("mo-fr 09:00-17:00; sa 10:00-12:30")), "en")
+    'Monday–Friday 9:00–17:00; Saturday 10:00–12:30'
+    >>> describe_week(slots_from_entry(parse_week("24/7")), "nl")
+    '24 uur per dag, 7 dagen per week'
+    """
+    from directory import languages
+
+    slots = list(slots)
+    words = languages.get(lang)
+    if _is_always(slots):
+        return words.always_open
 
     def days_text(days: list[int]) -> str:
         if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
-            return f"{DAYS[days[0]]}-{DAYS[days[-1]]}"
-        return ",".join(DAYS[d] for d in days)
+            return words.days_through.format(first=words.weekdays[days[0]], last=words.weekdays[days[-1]])
+        return words.comma.join(words.weekdays[d] for d in days)
 
-    def hhmm(value: int) -> str:
-        return f"{value // 60:02d}:{value % 60:02d}"
+    def hour(value: int) -> str:
+        pattern = words.hour_exact if value % 60 == 0 else words.hour
+        return pattern.format(h=value // 60, mm=f"{value % 60:02d}")
 
-    return "; ".join(f"{days_text(days)} {hhmm(o)}-{hhmm(c)}"
-                     for (o, c), days in sorted(by_times.items(), key=lambda item: (item[1][0], item[0])))
+    return words.semicolon.join(
+        words.day_and_time.format(days=days_text(days), times=words.time_span.format(opens=hour(o), closes=hour(c)))
+        for days, o, c in _groups(slots))

@@ -21,6 +21,7 @@ from typing import Mapping, Optional, TypeVar
 import yaml
 
 REGISTRY = Path(__file__).with_name("languages.yml")
+TIMETABLE = ("comma", "semicolon", "days_through", "time_span", "day_and_time", "hour", "hour_exact")
 T = TypeVar("T")
 
 
@@ -43,6 +44,16 @@ class Language:
     own_letters: Optional[str] = None
     # Texts not yet read by a native speaker (docs/translations.md): lower bars in `make eval`.
     draft: bool = False
+    # The days, Monday first, and the words for "always open": hours written from structured slots.
+    weekdays: tuple[str, ...] = ()
+    always_open: str = ""
+    comma: str = ", "
+    semicolon: str = "; "
+    days_through: str = "{first}–{last}"
+    time_span: str = "{opens}–{closes}"
+    day_and_time: str = "{days} {times}"
+    hour: str = "{h}:{mm}"  # a time; `hour_exact` when on the hour
+    hour_exact: str = "{h}:{mm}"
 
 
 @dataclass(frozen=True)
@@ -62,13 +73,16 @@ def registry() -> Registry:
             direction=entry["direction"], decimal_comma=bool(entry["decimal_comma"]),
             fallback=tuple(entry["fallback"]), asked_as=frozenset(entry["asked_as"]),
             asked_as_code=frozenset(entry["asked_as_code"]), own_letters=entry.get("own_letters"),
-            draft=bool(entry.get("draft", False)))
+            draft=bool(entry.get("draft", False)), weekdays=tuple(entry["weekdays"]),
+            always_open=entry["always_open"],
+            **{k: entry[k] for k in TIMETABLE if k in entry})
         for entry in raw["languages"]
     }
     reg = Registry(languages, raw["default"], raw["unknown"])
     for lang in languages.values():
         unknown = {*lang.fallback, *lang.names} - set(languages)
-        if unknown or lang.direction not in ("ltr", "rtl") or lang.fallback[:1] != (lang.code,):
+        if unknown or lang.direction not in ("ltr", "rtl") or lang.fallback[:1] != (lang.code,) \
+                or len(lang.weekdays) != 7 or not lang.always_open:
             raise UnknownLanguage(f"{REGISTRY.name}: entry {lang.code!r} is inconsistent ({sorted(unknown)})")
     if {reg.default, reg.unknown} - set(languages):
         raise UnknownLanguage(f"{REGISTRY.name}: default or unknown is not a listed language")
