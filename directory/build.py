@@ -56,6 +56,28 @@ def _yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def read_taxonomy(seed: Path = SEED) -> dict:
+    """The seed's taxonomy.yml: categories, audiences, topics with their labels, search keywords."""
+    return _yaml(seed / "taxonomy.yml")
+
+
+def taxonomy_labels(taxonomy: dict, kind: str, codes: Iterable[str]) -> str:
+    """Labels in every language, plus search keywords, of taxonomy codes (for the search index)."""
+    table = taxonomy[{"category": "categories", "audience": "audiences", "topic": "topics"}[kind]]
+    keywords = taxonomy.get("keywords", {})
+    codes = list(codes)
+    langs = languages.codes()
+    return " ".join([*(table[c][lang] for c in codes if c in table for lang in langs if lang in table[c]),
+                     *(keywords.get(c, "") for c in codes)])
+
+
+def training_search_body(taxonomy: dict, organiser: str, audiences: Iterable[str], topics: Iterable[str],
+                         formats: Iterable[str]) -> str:
+    """What the search index holds of a training beside its title: organiser, audiences, topics, format."""
+    return " ".join([organiser, taxonomy_labels(taxonomy, "audience", audiences),
+                     taxonomy_labels(taxonomy, "topic", topics), *formats, "formation opleiding training"])
+
+
 def is_shelter(row: dict, categories: Iterable[str] = ()) -> bool:
     text = " ".join([row.get("category", ""), row.get("category_source", ""), *categories])
     return any(word in text for word in SHELTER_CATEGORIES) or "secret" in (row.get("address") or "").lower()
@@ -144,17 +166,12 @@ class Builder:
         self.db = db
         self.seed = seed
         self.pharmacies_file = pharmacies or seed / "pharmacies.csv"
-        self.taxonomy = _yaml(seed / "taxonomy.yml")
+        self.taxonomy = read_taxonomy(seed)
         self.warnings: list[str] = []
 
     def labels(self, kind: str, codes: Iterable[str]) -> str:
         """Labels in every language, plus search keywords, of taxonomy codes."""
-        table = self.taxonomy[{"category": "categories", "audience": "audiences", "topic": "topics"}[kind]]
-        keywords = self.taxonomy.get("keywords", {})
-        codes = list(codes)
-        langs = languages.codes()
-        return " ".join([*(table[c][lang] for c in codes if c in table for lang in langs if lang in table[c]),
-                         *(keywords.get(c, "") for c in codes)])
+        return taxonomy_labels(self.taxonomy, kind, codes)
 
     def run(self) -> None:
         schema.create(self.db.conn)
@@ -381,8 +398,8 @@ class Builder:
                 "url": t.get("url", ""),
                 "venue_lat": None, "venue_lon": None, "source": t["source"], "confidence": t["confidence"],
                 "checked": str(t.get("checked", checked))})
-            body = " ".join([t["organiser"], self.labels("audience", t["audiences"]), self.labels("topic", t["topics"]),
-                             *(t.get("format") or {}).values(), "formation opleiding training"])
+            body = training_search_body(self.taxonomy, t["organiser"], t["audiences"], t["topics"],
+                                        (t.get("format") or {}).values())
             self.db.table("search_index").insert({"doc_type": "training", "doc_id": t["id"], "short": "",
                                             "name": " ".join(t["title"].values()), "body": body})
         self.db.table("trainings").insert_all(rows)

@@ -147,9 +147,12 @@ def _insert(live: sqlite3.Connection, proposal: sqlite3.Row, training_id: str, d
     row = training_row(proposal, training_id, day)
     columns, marks = ", ".join(row), ", ".join("?" * len(row))
     live.execute(f"INSERT INTO trainings ({columns}) VALUES ({marks})", tuple(row.values()))
+    from directory.build import read_taxonomy, training_search_body
+
+    body = training_search_body(read_taxonomy(), proposal["organiser"], json.loads(proposal["audiences"]),
+                                json.loads(proposal["topics"]), [row[f"format_{proposal['lang']}"]])
     live.execute("INSERT INTO search_index (doc_type, doc_id, short, name, body) VALUES (?,?,?,?,?)",
-                 ("training", training_id, "", proposal["title"],
-                  f"{proposal['organiser']} formation opleiding training"))
+                 ("training", training_id, "", proposal["title"], body))
 
 
 def approve(store: Curation, username: str, proposal_id: int, today: Optional[date] = None) -> str:

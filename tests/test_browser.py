@@ -587,6 +587,20 @@ def test_the_insights_dashboard_draws_the_week_on_a_phone_and_a_desktop(browser,
     assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
 
 
+def fill_training_form(pg, title: str, audience: str, contact: str) -> None:
+    """The French training form, filled as an organiser would (one audience, online, on request)."""
+    pg.get_by_label("Titre de la formation").fill(title)
+    pg.get_by_label("Organisateur").fill("Asbl Exemple")
+    pg.get_by_label(audience).check()
+    pg.get_by_label("violences conjugales et intrafamiliales").check()
+    pg.get_by_label("Français").check()
+    pg.get_by_role("radio", name="en ligne").check()
+    pg.get_by_label("Dates, ou « sur demande »").fill("sur demande")
+    pg.get_by_label("Coût (ou « gratuit »)").fill("gratuit")
+    pg.get_by_label("Contact professionnel (e-mail ou téléphone)").fill(contact)
+    pg.get_by_label("Page web de la formation").fill("https://example.org/formation")
+
+
 def test_the_training_form_on_a_phone_in_french_and_a_screen_readers_view(browser, tmp_path):
     """An organiser on a phone proposes a training: labelled fields, a clear message for a missing field
     (the field marked for assistive technology), thanks at the end; the honeypot is out of sight."""
@@ -602,16 +616,7 @@ def test_the_training_form_on_a_phone_in_french_and_a_screen_readers_view(browse
         assert pg.get_by_role("heading", name="Proposer une formation").is_visible()
         box = pg.locator("input[name=website]").bounding_box()
         assert box is None or box["x"] + box["width"] <= 0  # off-screen, and hidden from assistive technology
-        pg.get_by_label("Titre de la formation").fill("Accueillir une victime")
-        pg.get_by_label("Organisateur").fill("Asbl Exemple")
-        pg.get_by_label("professionnels").check()
-        pg.get_by_label("violences conjugales et intrafamiliales").check()
-        pg.get_by_label("Français").check()
-        pg.get_by_role("radio", name="en ligne").check()
-        pg.get_by_label("Dates, ou « sur demande »").fill("sur demande")
-        pg.get_by_label("Coût (ou « gratuit »)").fill("gratuit")
-        pg.get_by_label("Contact professionnel (e-mail ou téléphone)").fill("pas un contact")
-        pg.get_by_label("Page web de la formation").fill("https://example.org/formation")
+        fill_training_form(pg, "Accueillir une victime", "professionnels", "pas un contact")
         pg.get_by_role("button", name="Envoyer la proposition").click()
         assert "Contact professionnel" in pg.get_by_role("alert").inner_text()
         assert pg.get_by_label("Contact professionnel (e-mail ou téléphone)").get_attribute("aria-invalid") == "true"
@@ -624,3 +629,75 @@ def test_the_training_form_on_a_phone_in_french_and_a_screen_readers_view(browse
         assert pg.evaluate("document.documentElement.scrollWidth") <= 375
         context.close()
     assert all(r.startswith(url) for r in requests)
+
+
+def test_issue_15_done_a_coordinator_corrects_hours_and_approves_a_training_a_pharmacist_then_finds(browser,
+                                                                                                  tmp_path):
+    """On the real stack (web server, Rasa, action server) and in Chromium: a coordinator signs in and corrects
+    a helpline's hours with a note; the bot gives the new hours in its next answer; a revert puts the old hours
+    back; an organiser proposes a training on a phone, the coordinator publishes it, and a pharmacist finds it
+    on the staff page and by asking the bot. Nothing is fetched from another host."""
+    from directory.curation import Curation
+    from tests.conftest import start_stack, stop_stack
+
+    shutil.copy(ROOT / "directory" / "relais.db", tmp_path / "relais.db")
+    store = Curation(tmp_path / "curation.db")
+    store.create_user("cora", "a long enough pass phrase", "coordinator")
+    store.close()
+    stack = start_stack({"RELAIS_DB": str(tmp_path / "relais.db"), "RELAIS_CURATION_DB": str(tmp_path / "curation.db")})
+    requests = []
+    try:
+        url = stack.web
+        office = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-BE")
+        chat = browser.new_context(viewport={"width": 375, "height": 740}, locale="fr-BE")
+        for context in (office, chat):
+            context.on("request", lambda r: requests.append(r.url))
+        coordinator, person = office.new_page(), chat.new_page()
+
+        def ask(text: str) -> str:
+            person.goto(url + "/")  # a new conversation each time
+            person.locator(".msg.bot").first.wait_for()  # the greeting
+            return send(person, text)
+
+        before = ask("je dois parler à quelqu'un")
+        assert "0800 30 030" in before and "lundi–vendredi 9 h–18 h" not in before
+        coordinator.goto(url + "/admin")
+        coordinator.get_by_label("User name").fill("cora")
+        coordinator.get_by_label("Password").fill("a long enough pass phrase")
+        coordinator.get_by_role("button", name="Sign in").click()
+        coordinator.goto(url + "/admin/service/evc_0800")
+        form = coordinator.locator("form.field").filter(has=coordinator.locator("input[name=field][value=hours]"))
+        form.get_by_label("opening hours").fill("mo-fr 09:00-18:00")
+        form.get_by_label("Source checked (web address)").fill("https://example.org/hours")  # a copy's test value
+        form.get_by_label("Why").fill("the line's page gives new hours")
+        form.get_by_role("button").click()
+        assert coordinator.get_by_role("status").inner_text().startswith("Saved")
+        after = ask("je dois parler à quelqu'un")
+        assert "0800 30 030" in after and "lundi–vendredi 9 h–18 h" in after
+
+        coordinator.goto(url + "/admin/history")
+        latest = coordinator.locator("form[action='/admin/revert']").first
+        latest.get_by_label("Why revert").fill("wrong page")
+        latest.get_by_role("button").click()
+        assert "lundi–vendredi 9 h–18 h" not in ask("je dois parler à quelqu'un")
+
+        organiser = chat.new_page()
+        organiser.goto(url + "/trainings/propose?lang=fr")
+        fill_training_form(organiser, "Écouter au comptoir de la pharmacie", "pharmaciens", "formations@example.org")
+        organiser.get_by_role("button", name="Envoyer la proposition").click()
+        assert "Merci" in organiser.get_by_role("status").inner_text()
+        assert "Écouter au comptoir" not in ask("formation pour les pharmaciens")  # nothing public before
+        coordinator.goto(url + "/admin/proposals")
+        coordinator.get_by_role("button", name="Publish").first.click()
+        staff = office.new_page()
+        staff.goto(url + "/staff")
+        staff.fill("#q", "formation pharmaciens")
+        staff.locator("#results tbody tr", has_text="Écouter au comptoir").wait_for(timeout=10000)
+        answer = ask("formation pour les pharmaciens")
+        assert "Écouter au comptoir de la pharmacie" in answer and "https://example.org/formation" in answer
+        office.close()
+        chat.close()
+    finally:
+        stop_stack(stack)
+    assert all(r.startswith(url) or r == "about:blank" for r in requests), \
+        [r for r in requests if not r.startswith(url)]
