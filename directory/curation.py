@@ -142,6 +142,16 @@ def check_confidence(value: str) -> str:
     return value
 
 
+PHARMACY_STATUSES = ("ACTIVE", "TEMPORARILY_SUSPENDED", "CLOSED")  # the AFMPS list's two, and closed for good
+
+
+def check_pharmacy_status(value: str) -> str:
+    value = value.strip().upper()
+    if value not in PHARMACY_STATUSES:
+        raise Invalid(f"A pharmacy's status is one of {', '.join(PHARMACY_STATUSES)}.")
+    return value
+
+
 def check_date(value: str) -> str:
     try:
         day = date.fromisoformat(value.strip())
@@ -178,6 +188,7 @@ FIELDS: dict[tuple[str, str], Field] = {(f.kind, f.name): f for f in (
     Field("training", "url", "web page", check_url),
     Field("training", "confidence", "confidence", check_confidence),
     Field("training", "checked", "date of the last check", check_date),
+    Field("pharmacy", "status", "status (only ACTIVE pharmacies are shown)", check_pharmacy_status),
 )}
 
 
@@ -229,6 +240,8 @@ def read_value(live: sqlite3.Connection, kind: str, record: str, name: str) -> s
                            (record.split("/")[0],)).fetchone()
     elif kind == "training":
         row = live.execute(f"SELECT {name} FROM trainings WHERE id = ?", (record,)).fetchone()
+    elif kind == "pharmacy":
+        row = live.execute(f"SELECT {name} FROM locations WHERE kind = 'pharmacy' AND ref = ?", (record,)).fetchone()
     else:
         raise NotFound(kind)
     if row is None:
@@ -264,6 +277,9 @@ def write_value(live: sqlite3.Connection, kind: str, record: str, name: str, val
         live.execute(f"UPDATE trainings SET {name} = ? WHERE id = ?", (value, record))
         if fact:
             live.execute("UPDATE trainings SET checked = ? WHERE id = ?", (day, record))
+    elif kind == "pharmacy":
+        live.execute(f"UPDATE locations SET {name} = ?, checked = ? WHERE kind = 'pharmacy' AND ref = ?",
+                     (value, day, record))
 
 
 def _set_hours(live: sqlite3.Connection, service_id: str, value: str, day: str) -> None:
@@ -664,6 +680,25 @@ def due(live: sqlite3.Connection, today: Optional[date] = None, within_days: int
 
 def _urls(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(re.findall(r"https?://[^\s;,]+", text or "")))
+
+
+def pharmacies(live: sqlite3.Connection, text: str, limit: int = 50) -> list[sqlite3.Row]:
+    """The pharmacies whose name, address, postcode, municipality or AFMPS reference holds every word of
+    `text` (accents and case ignored), at most `limit`."""
+    from directory.textnorm import fold
+
+    words = fold(text).split()
+    if not words:
+        return []
+    found = []
+    for row in live.execute("SELECT ref, name, address, postcode, municipality, status FROM locations "
+                            "WHERE kind = 'pharmacy' ORDER BY postcode, name"):
+        haystack = fold(" ".join(str(row[k]) for k in ("ref", "name", "address", "postcode", "municipality")))
+        if all(word in haystack for word in words):
+            found.append(row)
+            if len(found) >= limit:
+                break
+    return found
 
 
 def records(live: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:

@@ -227,6 +227,58 @@ def test_a_location_moves_with_its_address_and_a_shelter_never_gets_one(office):
     assert sos_viol_near("1050")["distance_m"] == before["distance_m"]
 
 
+def test_a_pharmacy_found_by_its_street_can_be_marked_closed_and_leaves_the_search(office):
+    url, _ = office
+    editor = Browser(url)
+    assert editor.sign_in("eddie") == 303
+    _, _, found = editor.request("/admin/records?pharmacy=" + urllib.parse.quote("lenniksebaan 906"))
+    assert '/admin/pharmacy/afmps_210102"' in found and "ACTIVE" in found
+
+    def listed() -> bool:
+        status, body = get_json(f"{url}/api/directory/search?type=pharmacy&q=Lenniksebaan&limit=100")
+        return any(r["id"] == "afmps_210102" for r in body["results"])
+
+    assert listed()
+    edit = {"kind": "pharmacy", "record": "afmps_210102", "field": "status", "source_url": "https://example.org/"}
+    status, page = editor.post("/admin/edit", **edit, value="gone", note="closed")
+    assert status == 400 and "ACTIVE, TEMPORARILY_SUSPENDED, CLOSED" in page
+    assert editor.post("/admin/edit", **edit, value="closed", note="closed for good, says the sign")[0] == 303
+    assert not listed()
+    _, _, record = editor.request("/admin/pharmacy/afmps_210102")
+    assert "CLOSED" in record and "closed for good" in record
+    assert editor.post("/admin/edit", **edit, value="ACTIVE", note="reopened (test)")[0] == 303 and listed()
+
+
+def test_a_new_afmps_list_keeps_a_pharmacys_edit_and_a_changed_status_goes_to_the_queue(tmp_path):
+    """Item 6 for the official pharmacy list: a re-import replays the curated status; when the list now says
+    something new about it, the edit stays and the difference waits for a coordinator."""
+    built = build(tmp_path / "relais.db")
+    store = Curation(tmp_path / "curation.db", built)
+    store.change("eddie", "pharmacy", "afmps_210102", "status", "CLOSED", "https://example.org/", "closed")
+    rows = list(csv.DictReader((SEED / "pharmacies.csv").read_text(encoding="utf-8").splitlines()))
+    newer = tmp_path / "pharmacies.csv"
+
+    def write(status: str) -> None:
+        for row in rows:
+            if row["id"] == "afmps_210102":
+                row["status"] = status
+        with newer.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+    write("ACTIVE")  # the list as it was: the edit is replayed, no conflict
+    build(built, pharmacies=newer, curation_db=tmp_path / "curation.db")
+    assert store.current("pharmacy", "afmps_210102", "status") == "CLOSED" and store.conflicts() == []
+    write("TEMPORARILY_SUSPENDED")  # the list now says something else
+    build(built, pharmacies=newer, curation_db=tmp_path / "curation.db")
+    assert store.current("pharmacy", "afmps_210102", "status") == "CLOSED"
+    [conflict] = store.conflicts()
+    assert (conflict["record"], conflict["curated"], conflict["imported"]) == ("afmps_210102", "CLOSED",
+                                                                      "TEMPORARILY_SUSPENDED")
+    store.close()
+
+
 def test_hours_are_parsed_into_slots_and_confirming_moves_the_check_date(office):
     url, folder = office
     editor = Browser(url)

@@ -180,12 +180,14 @@ async def queue(request: web.Request) -> web.Response:
 
 
 async def records(request: web.Request) -> web.Response:
+    asked = request.query.get("pharmacy", "")[:100]
     live = live_conn(request)
     try:
         listed = list(curation.records(live))
+        found = curation.pharmacies(live, asked) if asked.strip() else []
     finally:
         live.close()
-    return page(request, "admin_records.html", records=listed)
+    return page(request, "admin_records.html", records=listed, asked=asked, pharmacies=found)
 
 
 def _service_fields(live, service_id: str) -> list[dict]:
@@ -248,6 +250,23 @@ async def training(request: web.Request) -> web.Response:
                                       store.history("training_text", training_id)))
 
 
+async def pharmacy(request: web.Request) -> web.Response:
+    store, ref = request.app[STORE], request.match_info["id"]
+    live = live_conn(request)
+    try:
+        row = live.execute("SELECT * FROM locations WHERE kind = 'pharmacy' AND ref = ?", (ref,)).fetchone()
+        if row is None:
+            raise web.HTTPNotFound()
+        fields = [{"kind": "pharmacy", "record": ref, "field": "status", "value": row["status"],
+                   "label": curation.field("pharmacy", "status").label}]
+    finally:
+        live.close()
+    return page(request, "admin_record.html", kind="pharmacy", record=ref,
+                name=f"{row['name']}, {row['address']}, {row['postcode']} {row['municipality']}", fields=fields,
+                checked=row["checked"][:10], due="", sources=[], source_text=row["source"], shelter=False,
+                history=store.history("pharmacy", ref))
+
+
 async def context(request: web.Request) -> web.Response:
     live = live_conn(request)
     try:
@@ -264,6 +283,8 @@ def _back(kind: str, record: str) -> str:
         return f"/admin/service/{record.split('/')[0]}"
     if kind in ("training", "training_text"):
         return f"/admin/training/{record.split('/')[0]}"
+    if kind == "pharmacy":
+        return f"/admin/pharmacy/{record}"
     return "/admin/context"
 
 
@@ -368,7 +389,8 @@ ROUTES = (
     ("GET", "/admin/sign-in", sign_in_page), ("POST", "/admin/sign-in", sign_in),
     ("POST", "/admin/sign-out", sign_out), ("POST", "/admin/sign-out-everywhere", sign_out_everywhere),
     ("GET", "/admin", queue), ("GET", "/admin/records", records), ("GET", "/admin/service/{id}", service),
-    ("GET", "/admin/training/{id}", training), ("GET", "/admin/context", context),
+    ("GET", "/admin/training/{id}", training), ("GET", "/admin/pharmacy/{id}", pharmacy),
+    ("GET", "/admin/context", context),
     ("POST", "/admin/edit", edit), ("POST", "/admin/confirm", confirm), ("GET", "/admin/history", history),
     ("POST", "/admin/revert", revert), ("POST", "/admin/conflicts", conflicts),
     ("GET", "/admin/accounts", accounts), ("POST", "/admin/accounts", accounts_post),
