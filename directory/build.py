@@ -25,7 +25,7 @@ import yaml
 
 from directory import geo, languages, schema
 from directory.hours import slots_from_entry
-from directory.places import KIND_RANK, Gazetteer, Place, street_of
+from directory.places import KIND_RANK, Gazetteer, Place, postcode_candidates, street_of
 from directory.textnorm import fold
 
 SEED = Path(__file__).with_name("seed")
@@ -78,9 +78,22 @@ def training_search_body(taxonomy: dict, organiser: str, audiences: Iterable[str
                      taxonomy_labels(taxonomy, "topic", topics), *formats, "formation opleiding training"])
 
 
-def is_shelter(row: dict, categories: Iterable[str] = ()) -> bool:
-    text = " ".join([row.get("category", ""), row.get("category_source", ""), *categories])
-    return any(word in text for word in SHELTER_CATEGORIES) or "secret" in (row.get("address") or "").lower()
+# An address that says it is not public ("adresse secrète", "geheim adres"): the place is a shelter's.
+SECRET_ADDRESS = re.compile(r"\b(?:secret|secrete|geheim|confidentiel(?:le)?|confidential|vertrouwelijk)\b")
+
+
+def is_shelter(row: Mapping[str, Any], categories: Iterable[str] = ()) -> bool:
+    """Whether a service is a shelter, whose street address is never stored: by its categories, or by an
+    address that says it is secret. The one rule of the build, the importers and the back office.
+
+    >>> is_shelter({"category_source": "refuge"}), is_shelter({"address": "Rue X 12 (adresse secrète)"})
+    (True, True)
+    >>> is_shelter({"address": "Secrétariat, Rue Royale 55, 1000 Bruxelles"})
+    False
+    """
+    text = " ".join([row.get("category") or "", row.get("category_source") or "", *categories])
+    secret = SECRET_ADDRESS.search(fold(row.get("address") or ""))
+    return any(word in text for word in SHELTER_CATEGORIES) or secret is not None
 
 
 def check_confidential(services: list[dict], classification: Optional[dict] = None) -> None:
@@ -407,11 +420,10 @@ class Builder:
 
 def municipality_in(gaz: Gazetteer, address: str) -> Optional[Place]:
     """The municipality an address names (postcode or name), for a point at municipality precision."""
-    folded = fold(address)
-    for word in folded.split():
-        if word.isdigit() and (place := gaz.lookup(word, "postcode")):
+    for word in postcode_candidates(address):
+        if place := gaz.lookup(word, "postcode"):
             return gaz.place_by_id(f"mun_{place.municipality_nis}")
-    tokens = folded.split()
+    tokens = fold(address).split()
     for size in (4, 3, 2, 1):
         for i in range(len(tokens) - size + 1):
             place = gaz.lookup(" ".join(tokens[i:i + size]), "municipality")

@@ -109,6 +109,10 @@ def check_phone(value: str) -> str:
 
 
 def check_hours(value: str) -> str:
+    """Hours as `parse_week` reads them, written back the one way; "" is no structured hours (a revert to
+    a service that had none)."""
+    if not value.strip():
+        return ""
     try:
         return format_week(slots_from_entry(parse_week(value)))
     except ValueError as err:
@@ -282,18 +286,27 @@ def write_value(live: sqlite3.Connection, kind: str, record: str, name: str, val
                      (value, day, record))
 
 
+WRITTEN_FROM = "written from the hours of change"  # the note of a text an hours change rewrote, then its id
+
+
+def hours_texts(live: sqlite3.Connection, service_id: str) -> dict[str, str]:
+    """{language: what the bot says of a service's hours}."""
+    return {lang: text for lang, text in live.execute(
+        "SELECT lang, text FROM service_texts WHERE service_id = ? AND field = 'hours'", (service_id,))}
+
+
 def _set_hours(live: sqlite3.Connection, service_id: str, value: str, day: str) -> None:
-    """New structured hours, and what the bot says of them in every language written from them (the old
-    words described the old hours): the same hours in each language, live at once."""
+    """New structured hours, and the service's hours texts rewritten from them in each language that has
+    one (the old words described the old hours): the same hours in each language, live at once. The
+    change records each rewritten text as a change of its own (`Curation._apply`), so a revert restores it."""
     slots = slots_from_entry(parse_week(value)) if value else []
     live.execute("DELETE FROM schedules WHERE service_id = ?", (service_id,))
     live.executemany("INSERT INTO schedules VALUES (?, ?, ?, ?)", [(service_id, *slot) for slot in slots])
     live.execute("UPDATE services SET hours_source = ? WHERE id = ?", (value, service_id))
     if slots:
-        live.executemany(
-            "INSERT INTO service_texts (service_id, field, lang, text, checked) VALUES (?, 'hours', ?, ?, ?) "
-            "ON CONFLICT (service_id, field, lang) DO UPDATE SET text = excluded.text, checked = excluded.checked",
-            [(service_id, lang, describe_week(slots, lang), day) for lang in languages.codes()])
+        live.executemany("UPDATE service_texts SET text = ?, checked = ? WHERE service_id = ? AND field = 'hours' "
+                         "AND lang = ?", [(describe_week(slots, lang), day, service_id, lang)
+                                          for lang in hours_texts(live, service_id)])
 
 
 def _move(live: sqlite3.Connection, service_id: str, address: str) -> None:
@@ -312,16 +325,31 @@ def _move(live: sqlite3.Connection, service_id: str, address: str) -> None:
 
 
 def is_shelter(live: sqlite3.Connection, service_id: str) -> bool:
-    return live.execute("SELECT 1 FROM service_categories WHERE service_id = ? AND category = 'shelter'",
-                        (service_id,)).fetchone() is not None
+    """Whether a service of the live directory is a shelter (build.is_shelter: its categories, its address)."""
+    from directory import build
+
+    row = live.execute("SELECT categories, category_source, address FROM services WHERE id = ?",
+                       (service_id,)).fetchone()
+    return row is not None and build.is_shelter({"category_source": row[1], "address": row[2]}, json.loads(row[0]))
+
+
+_held = threading.local()  # the lock files this thread holds: taking one again inside is a no-op
 
 
 @contextmanager
 def rebuild_lock(curation_db: Path | str, timeout: float = 30.0) -> Iterator[None]:
     """Held by a rebuild from its replay of the edits until its new file replaces the live one, and by every
     edit while it writes: an edit never lands in a file that a rebuild is about to replace (a lock file beside
-    the store, so it holds between processes: the web server and `python -m directory build`)."""
-    with open(f"{curation_db}.lock", "a") as lock:
+    the store, so it holds between processes: the web server and `python -m directory build`). Re-entrant
+    within a thread."""
+    path = str(Path(f"{curation_db}.lock").resolve())
+    held = getattr(_held, "paths", None)
+    if held is None:
+        held = _held.paths = set()
+    if path in held:
+        yield
+        return
+    with open(path, "a") as lock:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -331,9 +359,11 @@ def rebuild_lock(curation_db: Path | str, timeout: float = 30.0) -> Iterator[Non
                 if time.monotonic() > deadline:
                     raise CurationError("The directory is being rebuilt: try again in a minute.") from None
                 time.sleep(0.05)
+        held.add(path)
         try:
             yield
         finally:
+            held.discard(path)
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
@@ -543,11 +573,19 @@ class Curation:
             if old == new:
                 live.rollback()
                 return None
+            rewrites_texts = (kind, name) == ("service", "hours")
+            texts_before = hours_texts(live, record) if rewrites_texts else {}
             write_value(live, kind, record, name, new, day)
-            cursor = live.execute(
-                "INSERT INTO curation.changes (at, username, kind, record, field, old, new, source_url, note, "
-                "reverts) VALUES (?,?,?,?,?,?,?,?,?,?)", (_now(), username, kind, record, name, old, new, source_url,
-                                                          note, reverts))
+            insert = ("INSERT INTO curation.changes (at, username, kind, record, field, old, new, source_url, note, "
+                      "reverts) VALUES (?,?,?,?,?,?,?,?,?,?)")
+            at = _now()
+            cursor = live.execute(insert, (at, username, kind, record, name, old, new, source_url, note, reverts))
+            if rewrites_texts:
+                written = f"{WRITTEN_FROM} {cursor.lastrowid}"
+                live.executemany(insert, [(at, username, "service_text", f"{record}/hours/{lang}", "text",
+                                           texts_before[lang], text, source_url, written, None)
+                                          for lang, text in sorted(hours_texts(live, record).items())
+                                          if text != texts_before[lang]])
             live.commit()
         except BaseException:
             live.rollback()
@@ -557,10 +595,17 @@ class Curation:
         return self.get_change(int(cursor.lastrowid or 0))
 
     def revert(self, username: str, change_id: int, note: str) -> Optional[Change]:
-        """Put back the value a change replaced, as a new change (the history keeps both)."""
+        """Put back the value a change replaced, as a new change (the history keeps both); for hours, also
+        the texts they rewrote, as they were."""
         original = self.get_change(change_id)
-        return self.change(username, original.kind, original.record, original.field, original.old,
+        done = self.change(username, original.kind, original.record, original.field, original.old,
                            original.source_url or "", note, reverts=change_id)
+        for row in self.conn.execute("SELECT * FROM changes WHERE note = ? ORDER BY id",
+                                     (f"{WRITTEN_FROM} {change_id}",)).fetchall():
+            text = Change(**dict(row))
+            self.change(username, text.kind, text.record, text.field, text.old, text.source_url or "", note,
+                        reverts=text.id)
+        return done
 
     def get_change(self, change_id: int) -> Change:
         row = self.conn.execute("SELECT * FROM changes WHERE id = ?", (change_id,)).fetchone()
@@ -599,12 +644,16 @@ class Curation:
                 continue
             if seeded == curated:
                 continue
+            live.execute("SAVEPOINT replay_one")
             try:
                 write_value(live, kind, record, name, curated, chain[-1].at[:10])
             except Invalid as refused:  # the seed changed under the edit (a service now a shelter)
-                done.append(f"{kind} {record} {name}: the edit {curated!r} no longer applies ({refused}); the "
-                            f"seed's value stands")
+                live.execute("ROLLBACK TO replay_one")
+                live.execute("RELEASE replay_one")
+                done.append(f"{kind} {record} {name}: the edit no longer applies ({refused}); the seed's value "
+                            "stands")  # no value: it could be an address the rule now refuses
                 continue
+            live.execute("RELEASE replay_one")
             known = {c.old for c in chain} | {c.new for c in chain}
             if seeded not in known:
                 with self.conn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -95,17 +95,21 @@ def _groups(slots: Iterable[tuple[int, int, int]]) -> list[tuple[list[int], int,
 
 
 def _is_always(slots: list[tuple[int, int, int]]) -> bool:
+    """Whether the slots are every day, all day."""
     return sorted(slots) == [(day, 0, 24 * 60) for day in range(7)]
 
 
-def _days_text(days: list[int], names: list[str], through: str, joiner: str) -> str:
+def _days_text(days: list[int], names: Sequence[str], through: str, joiner: str) -> str:
+    """Days as a range ("mo-fr" through `through`, "{first}-{last}") when three or more follow each other,
+    else listed with `joiner`."""
     if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
-        return f"{names[days[0]]}{through}{names[days[-1]]}"
+        return through.format(first=names[days[0]], last=names[days[-1]])
     return joiner.join(names[d] for d in days)
 
 
-def _hhmm(value: int, pad: bool = True) -> str:
-    return f"{value // 60:02d}:{value % 60:02d}" if pad else f"{value // 60}:{value % 60:02d}"
+def _hhmm(value: int) -> str:
+    """Minutes after midnight as HH:MM."""
+    return f"{value // 60:02d}:{value % 60:02d}"
 
 
 def format_week(slots: Iterable[tuple[int, int, int]]) -> str:
@@ -113,7 +117,8 @@ def format_week(slots: Iterable[tuple[int, int, int]]) -> str:
     slots = list(slots)
     if _is_always(slots):
         return "24/7"
-    return "; ".join(f"{_days_text(days, DAYS, '-', ',')} {_hhmm(o)}-{_hhmm(c)}" for days, o, c in _groups(slots))
+    return "; ".join(f"{_days_text(days, DAYS, '{first}-{last}', ',')} {_hhmm(o)}-{_hhmm(c)}"
+                     for days, o, c in _groups(slots))
 
 
 def describe_week(slots: Iterable[tuple[int, int, int]], lang: str) -> str:
@@ -134,15 +139,11 @@ def describe_week(slots: Iterable[tuple[int, int, int]], lang: str) -> str:
     if _is_always(slots):
         return words.always_open
 
-    def days_text(days: list[int]) -> str:
-        if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
-            return words.days_through.format(first=words.weekdays[days[0]], last=words.weekdays[days[-1]])
-        return words.comma.join(words.weekdays[d] for d in days)
-
     def hour(value: int) -> str:
         pattern = words.hour_exact if value % 60 == 0 else words.hour
         return pattern.format(h=value // 60, mm=f"{value % 60:02d}")
 
     return words.semicolon.join(
-        words.day_and_time.format(days=days_text(days), times=words.time_span.format(opens=hour(o), closes=hour(c)))
+        words.day_and_time.format(days=_days_text(days, words.weekdays, words.days_through, words.comma),
+                                  times=words.time_span.format(opens=hour(o), closes=hour(c)))
         for days, o, c in _groups(slots))

@@ -35,6 +35,7 @@ from typing import Callable, Iterable, Optional
 from directory import languages
 from directory.freshness import DUE_MONTHS, is_overdue
 from directory.hours import DAYS
+from directory.places import postcode_candidates
 from directory.textnorm import fold
 
 VERSION = "3.0"
@@ -321,8 +322,9 @@ def location(row: sqlite3.Row) -> dict:
     lid = hsds_id("location", f"{row['service_id']}:{row['id']}")
     municipality = row["municipality"] or "Brussels"
     precise = row["precision"] != "municipality"
-    postcode = next((w for w in (row["address"] or "").replace(",", " ").split() if w.isdigit() and len(w) == 4),
-                    json.loads(row["postcodes"])[0] if row["postcodes"] else "")
+    known = json.loads(row["postcodes"]) if row["postcodes"] else []
+    written = postcode_candidates(row["address"] or "")
+    postcode = next((w for w in written if w in known), written[0] if written else (known[0] if known else ""))
     found = {"id": lid, "location_type": "physical", "organization_id": hsds_id("organization", row["service_id"]),
              "name": row["name"]}
     if precise:

@@ -182,6 +182,16 @@ class Gazetteer:
         return NotFound("unknown", text)
 
 
+def postcode_candidates(address: str) -> list[str]:
+    """The four-digit words of an address, last first: the postcode follows the street and its number
+    ("Chaussée de Wavre 1040, 1160 Auderghem": 1160, then 1040).
+
+    >>> postcode_candidates("Chaussée de Wavre 1040, 1160 Auderghem")
+    ['1160', '1040']
+    """
+    return [w for w in reversed(re.split(r"[\s,;/()]+", address or "")) if len(w) == 4 and w.isdigit()]
+
+
 def street_of(address: str) -> list[str]:
     """Candidate folded street names in a postal address ("Rue Haute 320, 1000 Bruxelles")."""
     candidates = []

@@ -157,11 +157,10 @@ def _insert(live: sqlite3.Connection, proposal: sqlite3.Row, training_id: str, d
 
 def approve(store: Curation, username: str, proposal_id: int, today: Optional[date] = None) -> str:
     """Publish a pending proposal as a training of the live directory; returns its id."""
-    proposal = _pending(store, proposal_id)
     day = (today or date.today()).isoformat()
     training_id = f"proposed_{proposal_id}"
-    with rebuild_lock(store.path):
-        _publish(store, username, proposal, proposal_id, training_id, day)
+    with rebuild_lock(store.path):  # checked under the lock: two clicks on Publish publish it once
+        _publish(store, username, _pending(store, proposal_id), proposal_id, training_id, day)
     return training_id
 
 

@@ -659,8 +659,11 @@ def test_issue_15_done_a_coordinator_corrects_hours_and_approves_a_training_a_ph
             person.locator(".msg.bot").first.wait_for()  # the greeting
             return send(person, text)
 
+        reader = Curation(tmp_path / "curation.db", tmp_path / "relais.db")
+        words = reader.current("service_text", "evc_0800/hours/fr", "text")  # the seed's, with its remarks
+        reader.close()
         before = ask("je dois parler à quelqu'un")
-        assert "0800 30 030" in before and "lundi–vendredi 9 h–18 h" not in before
+        assert "0800 30 030" in before and words in before and "lundi–vendredi 9 h–18 h" not in before
         coordinator.goto(url + "/admin")
         coordinator.get_by_label("User name").fill("cora")
         coordinator.get_by_label("Password").fill("a long enough pass phrase")
@@ -676,10 +679,10 @@ def test_issue_15_done_a_coordinator_corrects_hours_and_approves_a_training_a_ph
         assert "0800 30 030" in after and "lundi–vendredi 9 h–18 h" in after
 
         coordinator.goto(url + "/admin/history")
-        latest = coordinator.locator("form[action='/admin/revert']").first
-        latest.get_by_label("Why revert").fill("wrong page")
-        latest.get_by_role("button").click()
-        assert "lundi–vendredi 9 h–18 h" not in ask("je dois parler à quelqu'un")
+        hours = coordinator.locator("ol.changes > li", has_text="service evc_0800 hours")
+        hours.get_by_label("Why revert").fill("wrong page")
+        hours.get_by_role("button").click()
+        assert words in ask("je dois parler à quelqu'un")  # the hours and their words as they were
 
         organiser = chat.new_page()
         organiser.goto(url + "/trainings/propose?lang=fr")

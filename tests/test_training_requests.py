@@ -27,3 +27,28 @@ def test_a_training_for_a_profession_is_asked(message):
 ])
 def test_other_messages_are_left_to_the_classifier(message):
     assert not asks_for_training(message)
+
+
+def message_with(text: str, intent: str, confidence: float):
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence})
+    return message
+
+
+@pytest.mark.parametrize("text, intent, confidence, expected", [
+    ("formation pour les pharmaciens", "find_nearby", 0.9, "lookup_service"),
+    ("formations violences conjugales pour pharmaciens", "pharmacist_disclosure", 0.3, "lookup_service"),
+    ("je suis infirmière en formation et mon maître de stage me touche", "sexual_violence", 0.8, "sexual_violence"),
+    ("my doctor raped me during a training session", "sexual_violence", 0.9, "sexual_violence"),
+    ("je vais à la pharmacie après le cours", "find_nearby", 0.9, "find_nearby"),
+    ("Merg la farmacie după curs și soțul meu mă bate", "violence_forms", 0.7, "violence_forms"),
+])
+def test_a_disclosure_that_mentions_a_training_keeps_the_classifiers_intent(text, intent, confidence, expected):
+    from nlu.components.training import TrainingRequest
+
+    component = TrainingRequest({"replaces": ["find_nearby", "lookup_service"], "unsure_below": 0.45})
+    message = message_with(text, intent, confidence)
+    component.process([message])
+    assert message.get("intent")["name"] == expected

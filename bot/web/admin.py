@@ -91,13 +91,13 @@ def same_site(request: web.Request) -> bool:
     """Whether a POST comes from a page of this server, as the browser says: Sec-Fetch-Site, else Origin. It
     stops another site from signing a coordinator's browser in to an account of its own (the sign-in form's
     token is the same for everyone in an hour); a client that sends neither header still needs the tokens.
-    Our pages' `Referrer-Policy: no-referrer` makes browsers send `Origin: null` with their own forms, so
-    "null" says nothing either way."""
+    The form pages are served with `Referrer-Policy: same-origin` (bot/web/middleware.py), so our own forms
+    send their real Origin; "null" (a sandboxed frame, a no-referrer page elsewhere) is refused."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site is not None:
         return fetch_site in ("same-origin", "none")
     origin = request.headers.get("Origin")
-    return origin in (None, "null") or urlsplit(origin).netloc == request.host
+    return origin is None or urlsplit(origin).netloc == request.host
 
 
 @web.middleware

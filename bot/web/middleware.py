@@ -40,6 +40,9 @@ async def errors_and_headers(request: web.Request, handler) -> web.StreamRespons
     response.headers.update(SECURITY_HEADERS)
     if request.path.startswith(FORM_PATHS):
         response.headers["Content-Security-Policy"] = FORM_CSP
+        # Our forms then carry their real Origin (with no-referrer browsers send "null"), which /admin checks;
+        # nothing is sent to another site either way.
+        response.headers["Referrer-Policy"] = "same-origin"
     if request.path.startswith("/api/") or request.path == "/health":
         response.headers["Cache-Control"] = "no-store"
     return response

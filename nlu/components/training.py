@@ -6,9 +6,12 @@ took them for a search of pharmacies or was unsure, and more examples moved
 the other intents' held-out figures (issue 15, stop 26: two tries, both
 lowered a bar). A message with a training word and a profession word
 (`training_requests.yml`, per language) gets the intent `lookup_service`
-with confidence 1.0, whose action searches the directory's trainings. It
-runs after the classifier and the exact-example match; the danger lexicon
-and detector run after it and still override.
+with confidence 1.0, whose action searches the directory's trainings, but
+only when the classifier took it for one of `replaces` (a search for places,
+a lookup) or was unsure (below `unsure_below`, the FallbackClassifier's
+threshold): a disclosure that mentions a training keeps the intent the
+classifier gave it. It runs after the classifier and the exact-example
+match; the danger lexicon and detector run after it and still override.
 """
 
 from __future__ import annotations
@@ -51,17 +54,40 @@ def asks_for_training(text: Optional[str]) -> bool:
     return any(p.search(folded) for p in training) and any(p.search(folded) for p in professions)
 
 
+def replaceable(intent: Optional[dict], replaces: List[str], unsure_below: float) -> bool:
+    """Whether the classifier's intent may give way to the lookup: one of `replaces`, or unsure.
+
+    >>> replaceable({"name": "find_nearby", "confidence": 0.9}, ["find_nearby"], 0.45)
+    True
+    >>> replaceable({"name": "sexual_violence", "confidence": 0.8}, ["find_nearby"], 0.45)
+    False
+    >>> replaceable({"name": "sexual_violence", "confidence": 0.3}, ["find_nearby"], 0.45)
+    True
+    """
+    intent = intent or {}
+    return intent.get("name") in replaces or float(intent.get("confidence") or 0.0) < unsure_below
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class TrainingRequest(GraphComponent):
     """Gives a question about trainings for professionals the staff lookup's intent."""
 
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"replaces": ["find_nearby", INTENT_NAME], "unsure_below": 0.45}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.replaces = list(config["replaces"])
+        self.unsure_below = float(config["unsure_below"])
+
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> "TrainingRequest":
-        return cls()
+        return cls({**cls.get_default_config(), **config})
 
     def process_one(self, message: Message) -> None:
-        if not asks_for_training(message.get(TEXT)):
+        if not asks_for_training(message.get(TEXT)) or \
+                not replaceable(message.get(INTENT), self.replaces, self.unsure_below):
             return
         chosen = {"name": INTENT_NAME, "confidence": 1.0}
         others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != INTENT_NAME]
