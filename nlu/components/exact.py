@@ -21,12 +21,13 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from directory.textnorm import fold
 from nlu.components.safely import each_safely
+from nlu.components.shared import set_message_intent
 
 EXAMPLES_FILE = "exact_examples.json"
 
@@ -80,10 +81,7 @@ class ExactExample(GraphComponent):
         intent = self.examples.get(fold(message.get(TEXT) or ""))
         if intent is None:
             return
-        chosen = {"name": intent, "confidence": 1.0}
-        others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]
-        message.set(INTENT, chosen, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [chosen, *others], add_to_output=True)
+        set_message_intent(message, intent)
 
     def process(self, messages: List[Message]) -> List[Message]:
         return each_safely("ExactExample", messages, self.process_one)

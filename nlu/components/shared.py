@@ -1,6 +1,6 @@
 """What the Relais NLU components share: per-language pattern lists read
-from YAML, and entities that describe the whole message (its language, the
-writer's age group)."""
+from YAML, entities that describe the whole message (its language, the
+writer's age group), and an intent given with certainty over the classifier's."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import List
 
 import yaml
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from directory.textnorm import fold_letters
@@ -31,3 +31,11 @@ def set_message_entity(message: Message, entity: str, value: str, confidence: fl
     entities.append({"entity": entity, "value": value, "start": 0, "end": len(message.get(TEXT) or ""),
                      "confidence_entity": round(confidence, 3), "extractor": extractor})
     message.set(ENTITIES, entities, add_to_output=True)
+
+
+def set_message_intent(message: Message, intent: str) -> None:
+    """Give the message `intent` with confidence 1.0, first in the ranking before the classifier's others."""
+    chosen = {"name": intent, "confidence": 1.0}
+    others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]
+    message.set(INTENT, chosen, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [chosen, *others], add_to_output=True)

@@ -24,12 +24,12 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from directory.textnorm import fold
 from nlu.components.safely import each_safely
-from nlu.components.shared import compiled_patterns
+from nlu.components.shared import compiled_patterns, set_message_intent
 
 WORDS = Path(__file__).with_name("training_requests.yml")
 INTENT_NAME = "lookup_service"
@@ -89,10 +89,7 @@ class TrainingRequest(GraphComponent):
         if not asks_for_training(message.get(TEXT)) or \
                 not replaceable(message.get(INTENT), self.replaces, self.unsure_below):
             return
-        chosen = {"name": INTENT_NAME, "confidence": 1.0}
-        others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != INTENT_NAME]
-        message.set(INTENT, chosen, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [chosen, *others], add_to_output=True)
+        set_message_intent(message, INTENT_NAME)
 
     def process(self, messages: List[Message]) -> List[Message]:
         return each_safely("TrainingRequest", messages, self.process_one)
