@@ -190,12 +190,16 @@ async def records(request: web.Request) -> web.Response:
     return page(request, "admin_records.html", records=listed, asked=asked, pharmacies=found)
 
 
-def _service_fields(live, service_id: str) -> list[dict]:
-    fields = [{"kind": "service", "record": service_id, "field": name,
-               "label": curation.field("service", name).label,
-               "value": curation.read_value(live, "service", service_id, name)}
-              for name in ("phone", "phone_note", "hours", "address", "confidence")
-              if name != "address" or not curation.is_shelter(live, service_id)]
+def _fields(live, kind: str, record: str, names: tuple[str, ...]) -> list[dict]:
+    """The edit forms of a record's fields, with their labels and the live directory's values."""
+    return [{"kind": kind, "record": record, "field": name, "label": curation.field(kind, name).label,
+             "value": curation.read_value(live, kind, record, name)} for name in names]
+
+
+def _service_fields(live, service_id: str, shelter: bool) -> list[dict]:
+    names = ("phone", "phone_note", "hours", "confidence") if shelter else \
+        ("phone", "phone_note", "hours", "address", "confidence")  # a shelter has no address, here or anywhere
+    fields = _fields(live, "service", service_id, names)
     for row in live.execute("SELECT field, lang, text FROM service_texts WHERE service_id = ? ORDER BY field, lang",
                             (service_id,)):
         fields.append({"kind": "service_text", "record": f"{service_id}/{row['field']}/{row['lang']}",
@@ -215,8 +219,8 @@ async def service(request: web.Request) -> web.Response:
         row = live.execute("SELECT * FROM services WHERE id = ?", (service_id,)).fetchone()
         if row is None:
             raise web.HTTPNotFound()
-        fields = _service_fields(live, service_id)
         shelter = curation.is_shelter(live, service_id)
+        fields = _service_fields(live, service_id, shelter)
     finally:
         live.close()
     name = languages.pick({c: row[f"name_{c}"] for c in languages.codes()}, "en") or row["short_name"] or service_id
@@ -233,10 +237,7 @@ async def training(request: web.Request) -> web.Response:
         row = live.execute("SELECT * FROM trainings WHERE id = ?", (training_id,)).fetchone()
         if row is None:
             raise web.HTTPNotFound()
-        fields = [{"kind": "training", "record": training_id, "field": name,
-                   "label": curation.field("training", name).label,
-                   "value": curation.read_value(live, "training", training_id, name)}
-                  for name in ("url", "confidence")]
+        fields = _fields(live, "training", training_id, ("url", "confidence"))
         fields += [{"kind": "training_text", "record": f"{training_id}/{text}/{lang}", "field": "text",
                     "label": f"{text} ({lang})", "value": row[f"{text}_{lang}"] or ""}
                    for text in curation.TRAINING_TEXTS for lang in languages.codes()]
@@ -257,8 +258,7 @@ async def pharmacy(request: web.Request) -> web.Response:
         row = live.execute("SELECT * FROM locations WHERE kind = 'pharmacy' AND ref = ?", (ref,)).fetchone()
         if row is None:
             raise web.HTTPNotFound()
-        fields = [{"kind": "pharmacy", "record": ref, "field": "status", "value": row["status"],
-                   "label": curation.field("pharmacy", "status").label}]
+        fields = _fields(live, "pharmacy", ref, ("status",))
     finally:
         live.close()
     return page(request, "admin_record.html", kind="pharmacy", record=ref,
