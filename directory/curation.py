@@ -313,10 +313,7 @@ def _move(live: sqlite3.Connection, service_id: str, address: str) -> None:
     """Give a service a new address and put it on the map as the build does; the shelter rule holds."""
     from directory import build
 
-    row = live.execute("SELECT categories, category_source FROM services WHERE id = ?", (service_id,)).fetchone()
-    if row is None:
-        raise NotFound(service_id)
-    if address and build.is_shelter({"category_source": row[1], "address": address}, json.loads(row[0])):
+    if address and is_shelter(live, service_id, address):
         raise Invalid("This service is a shelter: its street address is never stored or shown, here or anywhere.")
     live.execute("UPDATE services SET address = ?, address_note = '' WHERE id = ?", (address, service_id))
     if not build.relocate_service(live, service_id) and address:
@@ -324,13 +321,15 @@ def _move(live: sqlite3.Connection, service_id: str, address: str) -> None:
                       "example \"Rue Royale 55, 1000 Bruxelles\".")
 
 
-def is_shelter(live: sqlite3.Connection, service_id: str) -> bool:
-    """Whether a service of the live directory is a shelter (build.is_shelter: its categories, its address)."""
+def is_shelter(live: sqlite3.Connection, service_id: str, address: Optional[str] = None) -> bool:
+    """Whether a service of the live directory is a shelter (build.is_shelter: its categories, its address,
+    or `address` when it is about to get that one)."""
     from directory import build
 
     row = live.execute("SELECT categories, category_source, address FROM services WHERE id = ?",
                        (service_id,)).fetchone()
-    return row is not None and build.is_shelter({"category_source": row[1], "address": row[2]}, json.loads(row[0]))
+    return row is not None and build.is_shelter(
+        {"category_source": row[1], "address": row[2] if address is None else address}, json.loads(row[0]))
 
 
 _held = threading.local()  # the lock files this thread holds: taking one again inside is a no-op
