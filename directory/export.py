@@ -143,9 +143,6 @@ def _service(files: SeedFiles, live: sqlite3.Connection, service_id: str, name: 
         files.set_csv(service_id, "hours_source", value)
         if value:
             files.set_yaml("schedules", ["schedules", service_id], _quoted_times(parse_week(value)))
-            for lang, text in live.execute("SELECT lang, text FROM service_texts WHERE service_id = ? AND "
-                                           "field = 'hours'", (service_id,)):  # written from the hours
-                files.set_yaml("texts", ["services", service_id, "hours", lang], text)
     checked = live.execute("SELECT checked FROM services WHERE id = ?", (service_id,)).fetchone()[0]
     files.set_csv(service_id, "checked", checked[:10])
 
