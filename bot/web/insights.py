@@ -188,9 +188,9 @@ def csv_text(tables: list[Table], names: dict[str, dict[str, str]]) -> str:
     return out.getvalue()
 
 
-def plots(app: web.Application, tables: list[Table], week: str) -> list[dict]:
+def plots(app: web.Application, tables: list[Table], week: str, names: dict[str, dict[str, str]]) -> list[dict]:
     """The dashboard's plots, each with its title, SVG, caption and the figures as table rows."""
-    names, by_dim = labels(app), {t.dimension: t for t in tables}
+    by_dim = {t.dimension: t for t in tables}
     situation = by_dim["situation"]
     totals = [(w, situation.totals[w]) for w in situation.weeks]
     out = [{"title": "Chat turns by week", "svg": charts.vbars(totals, "Chat turns by week"), "caption": "",
@@ -209,9 +209,8 @@ def plots(app: web.Application, tables: list[Table], week: str) -> list[dict]:
     return out
 
 
-def by_week(app: web.Application, situation: Table) -> list[tuple[str, list[str]]]:
+def by_week(situation: Table, names: dict[str, str]) -> list[tuple[str, list[str]]]:
     """The situations by week, leaving out those suppressed every week."""
-    names = labels(app)["situation"]
     listed = [c for c in situation.categories if any(situation.cell(w, c) is not None for w in situation.weeks)]
     return [(names.get(c, c), [charts.shown(situation.cell(w, c)) for w in situation.weeks]) for c in listed]
 
@@ -223,10 +222,10 @@ async def dashboard(request: web.Request) -> web.Response:
     if week is None:
         return page(request, "admin_insights.html", week=None, weeks=[], plots=[], grid=[], grid_weeks=[],
                     threshold=THRESHOLD, rule=RULE, notice=NOTICE)
-    tables = await off_loop(shown, request.app, week, weeks)
-    return page(request, "admin_insights.html", week=week, weeks=weeks[::-1], plots=plots(request.app, tables, week),
-                grid=by_week(request.app, tables[0]), grid_weeks=tables[0].weeks, threshold=THRESHOLD, rule=RULE,
-                notice=NOTICE)
+    tables, names = await off_loop(shown, request.app, week, weeks), labels(request.app)
+    return page(request, "admin_insights.html", week=week, weeks=weeks[::-1],
+                plots=plots(request.app, tables, week, names), grid=by_week(tables[0], names["situation"]),
+                grid_weeks=tables[0].weeks, threshold=THRESHOLD, rule=RULE, notice=NOTICE)
 
 
 async def dashboard_csv(request: web.Request) -> web.Response:
