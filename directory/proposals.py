@@ -142,14 +142,15 @@ def training_row(proposal: sqlite3.Row, training_id: str, today: str) -> dict:
             "confidence": "partly", "checked": today}
 
 
-def _insert(live: sqlite3.Connection, proposal: sqlite3.Row, training_id: str, day: str) -> None:
+def _insert(live: sqlite3.Connection, proposal: sqlite3.Row, training_id: str, day: str,
+            taxonomy: Optional[dict] = None) -> None:
     """The training and its search entry, in the live directory."""
     row = training_row(proposal, training_id, day)
     columns, marks = ", ".join(row), ", ".join("?" * len(row))
     live.execute(f"INSERT INTO trainings ({columns}) VALUES ({marks})", tuple(row.values()))
     from directory.build import read_taxonomy, training_search_body
 
-    body = training_search_body(read_taxonomy(), proposal["organiser"], json.loads(proposal["audiences"]),
+    body = training_search_body(taxonomy or read_taxonomy(), proposal["organiser"], json.loads(proposal["audiences"]),
                                 json.loads(proposal["topics"]), [row[f"format_{proposal['lang']}"]])
     live.execute("INSERT INTO search_index (doc_type, doc_id, short, name, body) VALUES (?,?,?,?,?)",
                  ("training", training_id, "", proposal["title"], body))
@@ -192,11 +193,13 @@ def reject(store: Curation, username: str, proposal_id: int, today: Optional[dat
 
 def replay(store: Curation, live: sqlite3.Connection) -> int:
     """Put the approved proposals back into a freshly built directory (inside the caller's transaction)."""
+    from directory.build import read_taxonomy
+
     ensure(store.conn)
-    count = 0
+    count, taxonomy = 0, read_taxonomy()  # read once for every proposal put back
     for proposal in store.conn.execute("SELECT * FROM proposals WHERE status = 'approved'"):
         if live.execute("SELECT 1 FROM trainings WHERE id = ?", (proposal["training_id"],)).fetchone():
             continue
-        _insert(live, proposal, proposal["training_id"], proposal["decided"])
+        _insert(live, proposal, proposal["training_id"], proposal["decided"], taxonomy)
         count += 1
     return count
