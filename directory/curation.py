@@ -39,6 +39,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from directory import languages
 from directory.freshness import due_date
 from directory.hours import describe_week, format_week, parse_week, slots_from_entry
+from directory.perthread import PerThread
 
 DEFAULT_CURATION_DB = Path(__file__).with_name("curation.db")
 ROLES = ("editor", "coordinator")
@@ -393,30 +394,24 @@ class Curation:
     def __init__(self, path: Path | str = DEFAULT_CURATION_DB, live_db: Optional[Path | str] = None):
         self.path = Path(path)
         self.live_db = Path(live_db) if live_db else None
-        self._local = threading.local()  # one connection per thread: the web server hashes in worker threads
-        self._opened: list[sqlite3.Connection] = []
+        self._conns = PerThread(self._connect)  # the web server hashes passwords in worker threads
         self.conn.executescript(SCHEMA)
         self.hasher = PasswordHasher()  # Argon2id with the library's defaults (RFC 9106)
         self._secret = b""
 
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=5)
+        conn.row_factory = sqlite3.Row
+        return conn
+
     @property
     def conn(self) -> sqlite3.Connection:
         """This thread's connection to the store."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = sqlite3.connect(self.path, timeout=5)
-            conn.row_factory = sqlite3.Row
-            self._opened.append(conn)
-        return conn
+        return self._conns.get()
 
     def close(self) -> None:
-        for conn in self._opened:
-            try:
-                conn.close()
-            except sqlite3.ProgrammingError:  # made in a thread that has gone
-                pass
-        self._opened.clear()
-        self._local = threading.local()
+        """Close every thread's connection to the store."""
+        self._conns.close()
 
     def secret(self) -> bytes:
         """This store's random secret (made once), for the sign-in form's token."""

@@ -40,12 +40,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Union
 from zoneinfo import ZoneInfo
+
+from directory.perthread import PerThread
 
 THRESHOLD = 10
 CHAT = ("situation", "language", "area", "band", "nothing")  # every chat turn counts once in each
@@ -146,21 +147,17 @@ class Counts:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._conns = PerThread(self._connect)
         self._conn().executescript(SCHEMA)
 
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for a count (it stays the file's mode)
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-            with self._lock:
-                self._opened.append(conn)
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for a count (it stays the file's mode)
+        conn.execute("PRAGMA synchronous=NORMAL")
         return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._conns.get()
 
     def add(self, item: Union[Turn, StaffSearch], at: Optional[datetime] = None) -> None:
         """Count one chat turn or staff search: one increment per dimension, in one transaction."""
@@ -208,11 +205,7 @@ class Counts:
 
     def close(self) -> None:
         """Close every thread's connection."""
-        with self._lock:
-            opened, self._opened = self._opened, []
-        for conn in opened:
-            conn.close()
-        self._local = threading.local()
+        self._conns.close()
 
 
 @dataclass
