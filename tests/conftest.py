@@ -52,7 +52,7 @@ TIERS = {
     "unit": ["test_actions", "test_danger_lexicon", "test_directory", "test_geocoding", "test_importers",
              "test_build_chain", "test_language_detection", "test_logsafe", "test_rasa_server", "test_responses",
              "test_opening", "test_speaker", "test_structure", "test_tracker_store", "test_exact_example",
-             "test_sentence_features", "test_live_facts", "test_insights", "test_training_requests"],
+             "test_live_facts", "test_insights", "test_training_requests", "test_linear_classifier"],
     "integration": ["test_directory_api", "test_http_edge", "test_ratelimit", "test_webserver_degraded", "test_hsds",
                     "test_admin", "test_proposals"],
     "e2e": ["test_e2e_conversations", "test_fuzz", "test_launcher", "test_privacy_security", "test_red_team",

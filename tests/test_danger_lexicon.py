@@ -90,7 +90,14 @@ def test_the_detector_takes_an_unseen_danger_phrasing_for_danger_and_leaves_the_
     # the detector's own arithmetic gives the probability sklearn gives, for seen, unseen and odd texts
     texts = danger + other + ["he drags me by my hair down the stairs", "", "zzz qqq", "!!!", "ا", "3afak"]
     expected = detector["model"].predict_proba(texts)[:, 1]
-    assert max(abs(component.score(t) - p) for t, p in zip(texts, expected, strict=True)) < 1e-12
+    assert max(abs(component.score(t) - p) for t, p in zip(texts, expected, strict=True)) < 1e-5  # float32 weights
+
+    # the classifier's own first guess of danger is kept, however unsure: "I did not understand" is never the answer
+    unsure = Message(data={TEXT: "ele esta aqui e nao me deixa sair", INTENT: {"name": "danger", "confidence": 0.3},
+                           INTENT_RANKING_KEY: [{"name": "danger", "confidence": 0.3},
+                                                {"name": "leave_home_tonight", "confidence": 0.28}]})
+    component.process([unsure])
+    assert unsure.get(INTENT) == {"name": "danger", "confidence": 1.0}
 
 
 def test_no_language_s_patterns_fire_on_another_language_s_ordinary_examples():

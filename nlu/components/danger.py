@@ -1,11 +1,11 @@
 """Rasa NLU component: "danger now" is never left to the intent classifier alone.
 
 The intent classifier is trained on many ways of saying "I am in danger now",
-but a statistical model can miss a phrasing it has never seen, and with two
-dozen intents it is sure of itself even when wrong. This component runs
+but a statistical model can miss a phrasing it has never seen, and among some
+thirty intents it can be unsure even when right. This component runs
 after it and before the FallbackClassifier, and makes the message a `danger`
 intent (confidence 1.0, the only intent in the ranking; the rules then
-answer 112 / 101 first) when either
+answer 112 / 101 first) when
 
 1. the folded message matches a pattern of `danger_lexicon.yml` (any
    language, since the language of a short panicked message is often
@@ -16,7 +16,10 @@ answer 112 / 101 first) when either
    training time on held-out folds of the training data: the lowest that
    would have taken at most `max_false_alarms` of the other examples for
    danger. It is a safety net under the classifier and the lexicon, which
-   catch most danger messages; it catches phrasings both missed.
+   catch most danger messages; it catches phrasings both missed, or
+3. the intent classifier's first guess is danger, however unsure: below
+   the FallbackClassifier's threshold it would otherwise be answered "I
+   did not understand".
 
 Missing a person in danger costs far more than a false alarm, which only
 puts 112 / 101 and the helpline first (docs/nlu-eval.md counts both).
@@ -24,13 +27,11 @@ puts 112 / 101 and the helpline first (docs/nlu-eval.md counts both).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
-from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 import joblib
 import numpy as np
@@ -43,6 +44,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from directory.textnorm import fold
+from nlu.components.ngrams import LinearScores, code_fingerprint, forget_dropped_ngrams, ngram_features
 from nlu.components.safely import each_safely
 from nlu.components.shared import compiled_patterns
 
@@ -80,58 +82,33 @@ def fit_detector(texts: List[str], is_danger: List[bool], max_false_alarms: floa
     `max_false_alarms` of the other examples for danger when each was scored
     by a model trained without it (5 folds), so it reflects unseen phrasings.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.pipeline import make_pipeline
 
     def pipeline():
-        features = make_union(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
-                              TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2))
-        return make_pipeline(features, LogisticRegression(class_weight="balanced", C=4.0, max_iter=3000))
+        return make_pipeline(ngram_features(), LogisticRegression(class_weight="balanced", C=4.0, max_iter=3000))
 
     y = np.array(is_danger)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
     held_out = cross_val_predict(pipeline(), texts, y, cv=folds, method="predict_proba")[:, 1]
     threshold = float(np.quantile(held_out[~y], 1.0 - max_false_alarms))
     model = pipeline().fit(texts, y)
-    for _, vectorizer in model.steps[0][1].transformer_list:
-        vectorizer.stop_words_ = None  # the n-grams min_df left out: only kept for introspection, megabytes in memory
+    forget_dropped_ngrams(model.steps[0][1])
     return {"model": model, "threshold": threshold,
             "held_out_recall": float(np.mean(held_out[y] >= threshold)),
             "held_out_false_alarms": float(np.mean(held_out[~y] >= threshold))}
 
 
-class DetectorScore:
-    """The detector's probability of danger for one folded text, as `model.predict_proba` gives it.
+def danger_probability(model: Any) -> Callable[[str], float]:
+    """The detector's probability of danger for one folded text, as `model.predict_proba` gives it."""
+    scores = LinearScores(model.steps[0][1], model.steps[-1][1].coef_, model.steps[-1][1].intercept_)
 
-    The same sum (per vectorizer: sublinear tf times idf of each known
-    n-gram, L2-normalised; then the logistic regression) in plain Python:
-    sklearn's checks, sparse matrices and joblib around one short text
-    took about 1 ms, a tenth of the Rasa process's time per message under
-    load (docs/benchmarks.md); this takes a few hundredths of that.
-    """
-
-    def __init__(self, model: Any) -> None:
-        union, regression = model.steps[0][1], model.steps[-1][1]
-        coef, offset = regression.coef_[0], 0
-        self.parts = []
-        for _, vectorizer in union.transformer_list:
-            n = len(vectorizer.vocabulary_)
-            self.parts.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_.tolist(),
-                               coef[offset:offset + n].tolist()))
-            offset += n
-        self.intercept = float(regression.intercept_[0])
-
-    def __call__(self, folded: str) -> float:
-        z = self.intercept
-        for analyze, vocabulary, idf, coef in self.parts:
-            counts = Counter(i for i in map(vocabulary.get, analyze(folded)) if i is not None)
-            weights = [((1.0 + math.log(c)) * idf[i], coef[i]) for i, c in counts.items()]
-            norm = math.sqrt(sum(w * w for w, _ in weights))
-            if norm:
-                z += sum(w * c for w, c in weights) / norm
+    def probability(folded: str) -> float:
+        z = float(scores(folded)[0])
         return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+    return probability
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -144,14 +121,14 @@ class DangerLexicon(GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Retrain the detector when its code changes, not only the data."""
-        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        """Retrain the detector when its code or its features change, not only the data."""
+        return code_fingerprint(__file__)
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  detector: Optional[dict] = None) -> None:
         self._config, self._storage, self._resource = config, model_storage, resource
         self.detector = detector
-        self.score = DetectorScore(detector["model"]) if detector else None
+        self.score = danger_probability(detector["model"]) if detector else None
 
     @classmethod
     def create(
@@ -170,7 +147,7 @@ class DangerLexicon(GraphComponent):
         labels = [e.get(INTENT) == DANGER_INTENT for e in examples]
         if any(labels) and not all(labels):
             self.detector = fit_detector(texts, labels, float(self._config["max_false_alarms"]))
-            self.score = DetectorScore(self.detector["model"])
+            self.score = danger_probability(self.detector["model"])
             log.info("danger detector: threshold %.3f, held-out recall %.3f, false alarms %.3f",
                      self.detector["threshold"], self.detector["held_out_recall"],
                      self.detector["held_out_false_alarms"])
@@ -202,7 +179,8 @@ class DangerLexicon(GraphComponent):
 
     def process_one(self, message: Message) -> None:
         folded = fold(message.get(TEXT) or "")
-        if not folded_match(folded) and not self.detected(folded):
+        classifier_first = (message.get(INTENT) or {}).get("name") == DANGER_INTENT
+        if not classifier_first and not folded_match(folded) and not self.detected(folded):
             return
         danger = {"name": DANGER_INTENT, "confidence": 1.0}
         # The classifier's own guesses are dropped, not kept below danger: a

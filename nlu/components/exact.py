@@ -1,6 +1,6 @@
 """Rasa NLU component: a message that is exactly one of the training examples gets that example's intent.
 
-DIET generalises from n-grams, so a short message that is word for word a
+The classifier generalises from n-grams, so a short message that is word for word a
 training example can still come out unsure when its words are shared with
 another intent and other languages: "more" (a more_results example) scored
 0.46 against 0.42 for tell_me_more, and the FallbackClassifier then said "I
