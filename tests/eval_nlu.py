@@ -40,8 +40,9 @@ FRESH = SETS / "fresh"
 # rights), written before their training data by someone who read none of it: ≥ 95 % per language.
 SITUATIONS = SETS / "situations"
 # Their target is issue 16's 95 % with no disclosure taken as out of scope; until the model reaches it, `make test`
-# holds these floors (stop 25: 69-79 % accuracy, one message per language out of scope) and the report says so.
-SITUATIONS_FLOOR, SITUATIONS_TARGET = 0.65, 0.95
+# holds these floors (stop 25, DIET: 69-79 % accuracy; stop 27, the linear classifier and 85 more examples per
+# situation and language: 90.6-92.0 %, one Dutch message out of scope) and the report says so.
+SITUATIONS_FLOOR, SITUATIONS_TARGET = 0.85, 0.95
 SITUATIONS_OUT_OF_SCOPE_FLOOR = 1
 OUT = ROOT / "docs" / "nlu-eval.md"
 MODEL = ROOT / "models" / "relais.tar.gz"
@@ -49,7 +50,7 @@ ACCURACY_BAR = 0.95  # issue 12's bar on the held-out sets, held by `make test` 
 FRESH_BAR = 0.85  # the floor on the fresh set (87 messages: one is 1.1 points; a few added examples move it by 4)
 # A draft language (directory/languages.yml `draft`: no native speaker has read its texts yet) is held to floors
 # below which `make test` fails, and reported against issue 13's targets (90 % accuracy, 100 % danger recall).
-DRAFT_ACCURACY_BAR, DRAFT_ACCURACY_TARGET = 0.60, 0.90
+DRAFT_ACCURACY_BAR, DRAFT_ACCURACY_TARGET = 0.80, 0.90  # stop 27: 85.5-97.6 % (60 % until then)
 DRAFT_DANGER_BAR, DRAFT_DANGER_TARGET = 0.95, 1.0
 # Both lead to the same polite answer, so either is right for out-of-scope messages.
 EQUIVALENT = {"out_of_scope": {"out_of_scope", "nlu_fallback"}}

@@ -77,7 +77,7 @@ def test_the_detector_takes_an_unseen_danger_phrasing_for_danger_and_leaves_the_
              "he checks my phone", "il garde mon argent", "hij kiest mijn kleren", "a shelter for tonight",
              "my friend has bruises", "je suis pharmacien", "the brussels plan", "ik ben 15", "more please", "1060"]
     detector = fit_detector(danger + other, [True] * len(danger) + [False] * len(other), max_false_alarms=0.05)
-    component = DangerLexicon({}, None, None, detector)
+    component = DangerLexicon(DangerLexicon.get_default_config(), None, None, detector)
 
     def message(text: str) -> Message:
         guess = {"name": "violence_forms", "confidence": 0.99}
@@ -96,8 +96,17 @@ def test_the_detector_takes_an_unseen_danger_phrasing_for_danger_and_leaves_the_
     unsure = Message(data={TEXT: "ele esta aqui e nao me deixa sair", INTENT: {"name": "danger", "confidence": 0.3},
                            INTENT_RANKING_KEY: [{"name": "danger", "confidence": 0.3},
                                                 {"name": "leave_home_tonight", "confidence": 0.28}]})
-    component.process([unsure])
+    # ... and so is danger second to an unsure first guess, not when the first is sure
+    second = Message(data={TEXT: "um homem esta me seguindo", INTENT: {"name": "harassment_public", "confidence": 0.39},
+                           INTENT_RANKING_KEY: [{"name": "harassment_public", "confidence": 0.39},
+                                                {"name": "danger", "confidence": 0.32}]})
+    sure = Message(data={TEXT: "comment signaler a la stib", INTENT: {"name": "harassment_public", "confidence": 0.8},
+                         INTENT_RANKING_KEY: [{"name": "harassment_public", "confidence": 0.8},
+                                              {"name": "danger", "confidence": 0.1}]})
+    component.process([unsure, second, sure])
     assert unsure.get(INTENT) == {"name": "danger", "confidence": 1.0}
+    assert second.get(INTENT) == {"name": "danger", "confidence": 1.0}
+    assert sure.get(INTENT)["name"] == "harassment_public"
 
 
 def test_no_language_s_patterns_fire_on_another_language_s_ordinary_examples():

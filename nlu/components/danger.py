@@ -17,9 +17,12 @@ answer 112 / 101 first) when
    would have taken at most `max_false_alarms` of the other examples for
    danger. It is a safety net under the classifier and the lexicon, which
    catch most danger messages; it catches phrasings both missed, or
-3. the intent classifier's first guess is danger, however unsure: below
-   the FallbackClassifier's threshold it would otherwise be answered "I
-   did not understand".
+3. the intent classifier puts danger first, however unsure, or second
+   when it is unsure of its first guess (below `unsure_below`, the
+   FallbackClassifier's threshold): a danger message of the fresh
+   Portuguese set read 0.39 harassment in public space, 0.32 danger.
+   Unsure, Relais answers as if in danger rather than "I did not
+   understand".
 
 Missing a person in danger costs far more than a false alarm, which only
 puts 112 / 101 and the helpline first (docs/nlu-eval.md counts both).
@@ -117,7 +120,7 @@ class DangerLexicon(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"max_false_alarms": 0.03}
+        return {"max_false_alarms": 0.03, "unsure_below": 0.45}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -177,10 +180,16 @@ class DangerLexicon(GraphComponent):
             return False
         return self.score(folded) >= self.detector["threshold"]
 
+    def classifier_leans_to_danger(self, message: Message) -> bool:
+        """True when the classifier's first guess is danger, or its second while the first is below `unsure_below`."""
+        ranking = message.get(INTENT_RANKING_KEY) or [message.get(INTENT) or {}]
+        names = [r.get("name") for r in ranking[:2]]
+        unsure = float(ranking[0].get("confidence") or 0.0) < float(self._config["unsure_below"])
+        return names[:1] == [DANGER_INTENT] or (unsure and DANGER_INTENT in names)
+
     def process_one(self, message: Message) -> None:
         folded = fold(message.get(TEXT) or "")
-        classifier_first = (message.get(INTENT) or {}).get("name") == DANGER_INTENT
-        if not classifier_first and not folded_match(folded) and not self.detected(folded):
+        if not self.classifier_leans_to_danger(message) and not folded_match(folded) and not self.detected(folded):
             return
         danger = {"name": DANGER_INTENT, "confidence": 1.0}
         # The classifier's own guesses are dropped, not kept below danger: a
