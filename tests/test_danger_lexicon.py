@@ -68,6 +68,7 @@ def test_the_detector_takes_an_unseen_danger_phrasing_for_danger_and_leaves_the_
     from rasa.shared.nlu.training_data.message import Message
 
     from nlu.components.danger import DangerLexicon, fit_detector
+    from nlu.components.shared import CLASSIFIER_RANKING
 
     danger = ["il me poursuit dans l escalier", "il cogne ma tete contre le mur", "il me traine par les cheveux",
               "he drags me by the hair", "he slams my head on the wall", "hij sleurt mij aan mijn haar",
@@ -92,21 +93,23 @@ def test_the_detector_takes_an_unseen_danger_phrasing_for_danger_and_leaves_the_
     expected = detector["model"].predict_proba(texts)[:, 1]
     assert max(abs(component.score(t) - p) for t, p in zip(texts, expected, strict=True)) < 1e-5  # float32 weights
 
-    # the classifier's own first guess of danger is kept, however unsure: "I did not understand" is never the answer
-    unsure = Message(data={TEXT: "ele esta aqui e nao me deixa sair", INTENT: {"name": "danger", "confidence": 0.3},
-                           INTENT_RANKING_KEY: [{"name": "danger", "confidence": 0.3},
-                                                {"name": "leave_home_tonight", "confidence": 0.28}]})
-    # ... and so is danger second to an unsure first guess, not when the first is sure
-    second = Message(data={TEXT: "um homem esta me seguindo", INTENT: {"name": "harassment_public", "confidence": 0.39},
-                           INTENT_RANKING_KEY: [{"name": "harassment_public", "confidence": 0.39},
-                                                {"name": "danger", "confidence": 0.32}]})
-    sure = Message(data={TEXT: "comment signaler a la stib", INTENT: {"name": "harassment_public", "confidence": 0.8},
-                         INTENT_RANKING_KEY: [{"name": "harassment_public", "confidence": 0.8},
-                                              {"name": "danger", "confidence": 0.1}]})
-    component.process([unsure, second, sure])
-    assert unsure.get(INTENT) == {"name": "danger", "confidence": 1.0}
-    assert second.get(INTENT) == {"name": "danger", "confidence": 1.0}
-    assert sure.get(INTENT)["name"] == "harassment_public"
+    # the classifier's own ranking (CLASSIFIER_RANKING, which later components do not rewrite) decides rule 3
+    def ranked(text: str, *ranking: tuple) -> Message:
+        rows = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+        return Message(data={TEXT: text, INTENT: rows[0], INTENT_RANKING_KEY: rows, CLASSIFIER_RANKING: rows})
+
+    unsure_first = ranked("ele esta aqui e nao me deixa sair", ("danger", 0.3), ("leave_home_tonight", 0.28))
+    second_to_unsure = ranked("um homem esta me seguindo", ("harassment_public", 0.39), ("danger", 0.32))
+    second_and_close = ranked("he is at the door again", ("harassment_public", 0.47), ("danger", 0.44))
+    overridden = ranked("my teacher at the training course follows me home", ("danger", 0.4), ("lookup_service", 0.3))
+    overridden.set(INTENT, {"name": "lookup_service", "confidence": 1.0})  # as TrainingRequest would
+    second_to_sure = ranked("comment signaler a la stib", ("harassment_public", 0.8), ("danger", 0.1))
+    knows_nothing = ranked("qxzv", ("greet", 0.108), ("danger", 0.107), ("affirm", 0.106))
+    component.process([unsure_first, second_to_unsure, second_and_close, overridden, second_to_sure, knows_nothing])
+    for leaning in (unsure_first, second_to_unsure, second_and_close, overridden):
+        assert leaning.get(INTENT) == {"name": "danger", "confidence": 1.0}, leaning.get(TEXT)
+    assert second_to_sure.get(INTENT)["name"] == "harassment_public"
+    assert knows_nothing.get(INTENT)["name"] == "greet"
 
 
 def test_no_language_s_patterns_fire_on_another_language_s_ordinary_examples():

@@ -66,13 +66,44 @@ def test_the_tokens_are_what_is_classified_so_an_opening_greeting_left_out_chang
     assert greeted.get(INTENT) == plain.get(INTENT) and plain.get(INTENT)["name"] == "need_to_talk"
 
 
-@pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "😱" * 50, "a" * 5000])
-def test_odd_input_gets_an_unsure_intent_and_no_crash(classifier, text):
-    confidence = classify(classifier, text).get(INTENT)["confidence"]
-    assert 0 < confidence < 0.9
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "😱" * 50, "???", "ж"])
+def test_a_text_with_nothing_the_model_knows_gets_no_intent_so_the_fallback_answers(classifier, text):
+    message = classify(classifier, text)
+    assert message.get(INTENT) == {"name": None, "confidence": 0.0} and message.get(INTENT_RANKING_KEY) == []
 
 
-def test_an_untrained_classifier_leaves_the_message_alone():
+def test_a_long_odd_text_does_not_crash(classifier):
+    assert classify(classifier, "a" * 5000).get(INTENT)["confidence"] < 0.9
+
+
+def test_an_untrained_classifier_sends_every_message_to_the_fallback():
     message = Message(data={TEXT: "hello"})
     LinearIntentClassifier({"C": 1.0, "folds": 3, "ranking_length": 2}, None, None).process([message])
-    assert message.get(INTENT) is None
+    assert message.get(INTENT) == {"name": None, "confidence": 0.0}
+
+
+def test_two_intents_are_refused_at_training():
+    with pytest.raises(ValueError, match="at least three intents"):
+        fit_intents(["oui", "ja", "yes", "non", "nee", "no"], ["affirm"] * 3 + ["deny"] * 3, c=1.0, folds=3)
+
+
+def test_the_thresholds_the_fallback_shares_are_one_value_in_config():
+    """TrainingRequest and DangerLexicon must give way exactly where the FallbackClassifier would answer."""
+    import yaml
+
+    from tests.conftest import ROOT
+
+    pipeline = {c["name"].rsplit(".", 1)[-1]: c for c in yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]}
+    fallback = pipeline["FallbackClassifier"]
+    assert pipeline["TrainingRequest"]["unsure_below"] == pipeline["DangerLexicon"]["unsure_below"] \
+        == fallback["threshold"]
+    assert pipeline["DangerLexicon"]["ambiguous_within"] == fallback["ambiguity_threshold"]
+
+
+def test_the_ranking_the_danger_component_trusts_needs_a_word_the_model_knows(classifier):
+    """A keyboard mash shares character n-grams with real words; only a known word makes the ranking evidence."""
+    from nlu.components.shared import CLASSIFIER_RANKING
+
+    word, mash = classify(classifier, "pharmacie"), classify(classifier, "qharmacyq")
+    assert word.get(CLASSIFIER_RANKING) == word.get(INTENT_RANKING_KEY) != []
+    assert mash.get(INTENT)["name"] is not None and mash.get(CLASSIFIER_RANKING) is None

@@ -33,9 +33,13 @@ def ngram_features() -> Any:
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2, dtype=np.float32))
 
 
-def code_fingerprint(component_file: str) -> str:
-    """A hash of a component's code and of this module's: a model over these features retrains when either changes."""
-    return hashlib.sha256(Path(component_file).read_bytes() + Path(__file__).read_bytes()).hexdigest()
+TEXTNORM = Path(__file__).parent.parent.parent / "directory" / "textnorm.py"
+
+
+def code_fingerprint(*files: str | Path) -> str:
+    """A hash of `files`, of this module and of the text folding: a model over them retrains when any changes."""
+    code = b"".join(Path(f).read_bytes() for f in (*files, __file__, TEXTNORM))
+    return hashlib.sha256(code).hexdigest()
 
 
 def forget_dropped_ngrams(union: Any) -> None:
@@ -59,13 +63,22 @@ class LinearScores:
             offset += len(vectorizer.vocabulary_)
 
     def __call__(self, folded: str) -> np.ndarray:
-        scores = self.intercept.copy()
+        return self.with_evidence(folded)[0]
+
+    def with_evidence(self, folded: str) -> Tuple[np.ndarray, Tuple[bool, ...]]:
+        """The scores, and for each vectorizer (characters, words) whether the text had an n-gram it knows.
+
+        With none known the scores are the intercepts alone; with known character n-grams but no known word,
+        the text is most likely not words at all (a keyboard mash), and the scores say little.
+        """
+        scores, known = self.intercept.copy(), []
         for analyze, vocabulary, idf, offset in self.parts:
             counts = Counter(i for i in map(vocabulary.get, analyze(folded)) if i is not None)
+            known.append(bool(counts))
             if not counts:
                 continue
             index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
             weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[index]
             weights /= np.sqrt(weights @ weights)
             scores += weights @ self.coef_by_ngram[index + offset]
-        return scores
+        return scores, tuple(known)

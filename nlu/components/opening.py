@@ -9,7 +9,7 @@ what the person came to say. The text itself is unchanged: entity
 extractors and every later component see the whole message with its
 offsets; a greeting alone ("bonjour", "hello there") stays a greeting.
 
-Each token's lemma, which the featurizers count, is its folded form
+Each token's lemma, which the intent classifier reads, is its folded form
 (directory.textnorm.fold): "fête"/"fete", "ağlıyorum"/"agliyorum",
 "أنا"/"انا", "مرة"/"مره" are one word to the classifier, as people type
 them either way.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import List, Text
+from typing import Any, Dict, List, Optional, Text
 
 import yaml
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -29,6 +29,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from directory.textnorm import fold
+from nlu.components.ngrams import code_fingerprint
 
 OPENINGS = Path(__file__).with_name("openings.yml")
 # Fewer words than this after an opening: the message is the greeting itself ("bonsoir à vous", "hi im 14").
@@ -60,6 +61,11 @@ def opening_length(words: List[str]) -> int:
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class OpeningTokenizer(WhitespaceTokenizer):
     """WhitespaceTokenizer whose message tokens leave out an opening greeting followed by a request."""
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retokenize, and so retrain what reads the tokens, when the openings or the folding change."""
+        return code_fingerprint(__file__, OPENINGS)
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         tokens = super().tokenize(message, attribute)

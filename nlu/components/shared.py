@@ -25,6 +25,11 @@ def compiled_patterns(path: Path, key: str) -> tuple:
     return tuple(re.compile(fold_letters(p)) for entries in data.values() for p in entries)
 
 
+# The intent classifier's own ranking, kept apart from INTENT_RANKING_KEY, which later components may rewrite
+# (ExactExample, TrainingRequest): the danger component reads what the classifier itself thought.
+CLASSIFIER_RANKING = "relais_classifier_ranking"
+
+
 def set_message_entity(message: Message, entity: str, value: str, confidence: float, extractor: str) -> None:
     """Give the message one `entity` spanning its whole text, in place of any earlier one of that name."""
     entities: List[dict] = [e for e in message.get(ENTITIES, []) if e.get("entity") != entity]

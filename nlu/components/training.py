@@ -33,6 +33,7 @@ from nlu.components.shared import compiled_patterns, set_message_intent
 
 WORDS = Path(__file__).with_name("training_requests.yml")
 INTENT_NAME = "lookup_service"
+DANGER_INTENT = "danger"
 
 
 @lru_cache(maxsize=1)
@@ -63,8 +64,12 @@ def replaceable(intent: Optional[dict], replaces: List[str], unsure_below: float
     False
     >>> replaceable({"name": "sexual_violence", "confidence": 0.3}, ["find_nearby"], 0.45)
     True
+    >>> replaceable({"name": "danger", "confidence": 0.3}, ["find_nearby"], 0.45)   # never: danger comes first
+    False
     """
     intent = intent or {}
+    if intent.get("name") == DANGER_INTENT:
+        return False
     return intent.get("name") in replaces or float(intent.get("confidence") or 0.0) < unsure_below
 
 
