@@ -50,7 +50,7 @@ ACCURACY_BAR = 0.95  # issue 12's bar on the held-out sets, held by `make test` 
 FRESH_BAR = 0.85  # the floor on the fresh set (87 messages: one is 1.1 points; a few added examples move it by 4)
 # A draft language (directory/languages.yml `draft`: no native speaker has read its texts yet) is held to floors
 # below which `make test` fails, and reported against issue 13's targets (90 % accuracy, 100 % danger recall).
-DRAFT_ACCURACY_BAR, DRAFT_ACCURACY_TARGET = 0.80, 0.90  # stop 27: 85.5-97.6 % (60 % until then)
+DRAFT_ACCURACY_BAR, DRAFT_ACCURACY_TARGET = 0.80, 0.90  # stop 27: 86.3-97.6 % (60 % until then)
 DRAFT_DANGER_BAR, DRAFT_DANGER_TARGET = 0.95, 1.0
 # Both lead to the same polite answer, so either is right for out-of-scope messages.
 EQUIVALENT = {"out_of_scope": {"out_of_scope", "nlu_fallback"}}
