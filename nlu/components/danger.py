@@ -40,7 +40,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Text
 
-import joblib
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -51,7 +50,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from directory.textnorm import fold
-from nlu.components.ngrams import LinearScores, code_fingerprint, forget_dropped_ngrams, ngram_features
+from nlu.components.ngrams import (
+    LinearScores,
+    TrainedOnNgrams,
+    forget_dropped_ngrams,
+    load_fitted,
+    ngram_features,
+    save_fitted,
+)
 from nlu.components.safely import each_safely
 from nlu.components.shared import CLASSIFIER_RANKING, compiled_patterns
 
@@ -119,23 +125,13 @@ def danger_probability(model: Any) -> Callable[[str], float]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class DangerLexicon(GraphComponent):
+class DangerLexicon(TrainedOnNgrams, GraphComponent):
     """Overrides the intent with `danger` when the lexicon matches, the detector is above its threshold or the
     classifier leans to danger (the module's docstring says when)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"max_false_alarms": 0.03, "unsure_below": 0.45, "ambiguous_within": 0.05, "min_confidence": 0.25}
-
-    @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Retrain the detector when its code or its features change, not only the data."""
-        return code_fingerprint(__file__)
-
-    @staticmethod
-    def required_packages() -> List[Text]:
-        """scikit-learn: the pickled detector is read with the version it was trained with (Rasa records it)."""
-        return ["sklearn"]
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  detector: Optional[dict] = None) -> None:
@@ -164,8 +160,7 @@ class DangerLexicon(GraphComponent):
             log.info("danger detector: threshold %.3f, held-out recall %.3f, false alarms %.3f",
                      self.detector["threshold"], self.detector["held_out_recall"],
                      self.detector["held_out_false_alarms"])
-            with self._storage.write_to(self._resource) as path:
-                joblib.dump(self.detector, path / DETECTOR_FILE)
+            save_fitted(self._storage, self._resource, DETECTOR_FILE, self.detector)
         return self._resource
 
     @classmethod
@@ -178,11 +173,7 @@ class DangerLexicon(GraphComponent):
         **kwargs: Any,
     ) -> "DangerLexicon":
         patterns()
-        try:
-            with model_storage.read_from(resource) as path:
-                return cls(config, model_storage, resource, joblib.load(path / DETECTOR_FILE))
-        except (ValueError, FileNotFoundError):
-            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, load_fitted(model_storage, resource, DETECTOR_FILE))
 
     def detected(self, folded: str) -> bool:
         """True when the detector gives danger at least its threshold (the text folded as in training)."""

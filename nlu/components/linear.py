@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text
 
-import joblib
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -35,7 +34,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from directory.textnorm import fold
-from nlu.components.ngrams import LinearScores, code_fingerprint, forget_dropped_ngrams, ngram_features
+from nlu.components.ngrams import (
+    LinearScores,
+    TrainedOnNgrams,
+    forget_dropped_ngrams,
+    load_fitted,
+    ngram_features,
+    save_fitted,
+)
 from nlu.components.safely import each_safely
 from nlu.components.shared import CLASSIFIER_RANKING
 
@@ -98,22 +104,12 @@ def fit_intents(texts: List[str], intents: List[str], c: float, folds: int, seed
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LinearIntentClassifier(GraphComponent, IntentClassifier):
+class LinearIntentClassifier(TrainedOnNgrams, GraphComponent, IntentClassifier):
     """Gives each message an intent and a ranking of the others, from a linear model over its n-grams."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"C": 1.0, "folds": 5, "ranking_length": 10}
-
-    @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Retrain when the classifier's code or its features change, not only the data."""
-        return code_fingerprint(__file__)
-
-    @staticmethod
-    def required_packages() -> List[Text]:
-        """scikit-learn: the pickled model is read with the version it was trained with (Rasa records it)."""
-        return ["sklearn"]
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  fitted: Optional[dict] = None) -> None:
@@ -141,20 +137,16 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                  len(examples), len(fitted["model"].steps[-1][1].classes_), fitted["held_out_accuracy"],
                  fitted["scale"])
         self._use(fitted)
-        with self._storage.write_to(self._resource) as path:
-            joblib.dump(fitted, path / MODEL_FILE)
+        save_fitted(self._storage, self._resource, MODEL_FILE, fitted)
         return self._resource
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
-        try:
-            with model_storage.read_from(resource) as path:
-                return cls(config, model_storage, resource, joblib.load(path / MODEL_FILE))
-        except (ValueError, FileNotFoundError) as exc:
-            log.error("intent classifier: no trained model (%s); every message goes to the fallback",
-                      type(exc).__name__)
-            return cls(config, model_storage, resource)
+        fitted = load_fitted(model_storage, resource, MODEL_FILE)
+        if fitted is None:
+            log.error("intent classifier: no trained model; every message goes to the fallback")
+        return cls(config, model_storage, resource, fitted)
 
     def process_one(self, message: Message) -> None:
         # No intent until the model says otherwise (as DIET did): a failure below, a missing model or a text

@@ -16,9 +16,10 @@ then the rows of the linear model's coefficients for those n-grams.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, List, Tuple
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
 
@@ -40,6 +41,39 @@ def code_fingerprint(*files: str | Path) -> str:
     """A hash of `files`, of this module and of the text folding: a model over them retrains when any changes."""
     code = b"".join(Path(f).read_bytes() for f in (*files, __file__, TEXTNORM))
     return hashlib.sha256(code).hexdigest()
+
+
+class TrainedOnNgrams:
+    """What a Rasa component whose model reads `ngram_features()` declares: retrain when its module, these
+    features or the text folding change, not only the data; scikit-learn, whose version Rasa records with the
+    pickled model."""
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        return code_fingerprint(sys.modules[cls.__module__].__file__ or "")
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sklearn"]
+
+
+def save_fitted(storage: Any, resource: Any, filename: str, fitted: dict) -> None:
+    """Write a fitted model (a dict holding the sklearn objects) into the component's model storage."""
+    import joblib
+
+    with storage.write_to(resource) as path:
+        joblib.dump(fitted, path / filename)
+
+
+def load_fitted(storage: Any, resource: Any, filename: str) -> Optional[dict]:
+    """The fitted model that `save_fitted` wrote, or None when there is none (nothing was trained)."""
+    import joblib
+
+    try:
+        with storage.read_from(resource) as path:
+            return joblib.load(path / filename)
+    except (ValueError, FileNotFoundError):
+        return None
 
 
 def forget_dropped_ngrams(union: Any) -> None:

@@ -28,12 +28,12 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from directory.textnorm import fold
+from nlu.components.danger import DANGER_INTENT
 from nlu.components.safely import each_safely
 from nlu.components.shared import compiled_patterns, set_message_intent
 
 WORDS = Path(__file__).with_name("training_requests.yml")
 INTENT_NAME = "lookup_service"
-DANGER_INTENT = "danger"
 
 
 @lru_cache(maxsize=1)
